@@ -1,0 +1,12 @@
+//! Sans-I/O core of the MIMI delivery service.
+//!
+//! It owns the protocol: [`wire`] defines every message as Rust types with
+//! strict TLS-presentation-language codecs, and [`group`] is the owning DS's
+//! view of one group, a pure function from (stored state, decoded request,
+//! time) to (new state, response, fan-out effects).
+//!
+//! It must not do I/O: no sockets, no files, no clocks, no async runtime, no
+//! SQL. Callers (ds-server, ds-federation, ds-client-sdk) supply bytes and
+//! time and act on the effects returned.
+
+pub mod wire;
