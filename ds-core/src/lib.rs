@@ -9,4 +9,5 @@
 //! SQL. Callers (ds-server, ds-federation, ds-client-sdk) supply bytes and
 //! time and act on the effects returned.
 
+pub mod group;
 pub mod wire;

@@ -20,6 +20,8 @@ pub enum DsErrorCode {
     UnsupportedVersion = 2,
     /// The DS failed internally; the request had no effect.
     InternalError = 3,
+    /// The operation is not one the addressed component handles.
+    UnsupportedOperation = 4,
     /// The operation needs a different kind of authentication.
     WrongAuthType = 20,
     /// A `ClientSignature` did not verify under the sender's leaf key.
@@ -70,8 +72,8 @@ pub enum DsErrorCode {
     InvalidWelcome = 64,
     /// RemoveUsers leaves some client of a removed user in the group.
     IncompleteUserRemoval = 65,
-    /// AddClients adds a client of a user who is not a member.
-    AddsClientOfNonMember = 66,
+    /// AddClients adds a client of another user than the committer's.
+    AddsForeignClient = 66,
     /// RemoveClients targets a client of another user, or the sender itself.
     RemovesForeignClient = 67,
     /// SelfRemoveClient is not one Remove proposal of the sender.
@@ -106,6 +108,7 @@ impl DsErrorCode {
         Self::MalformedMessage,
         Self::UnsupportedVersion,
         Self::InternalError,
+        Self::UnsupportedOperation,
         Self::WrongAuthType,
         Self::InvalidClientSignature,
         Self::UnknownSender,
@@ -131,7 +134,7 @@ impl DsErrorCode {
         Self::WelcomeMismatch,
         Self::InvalidWelcome,
         Self::IncompleteUserRemoval,
-        Self::AddsClientOfNonMember,
+        Self::AddsForeignClient,
         Self::RemovesForeignClient,
         Self::NotSelfRemove,
         Self::InvalidUpdate,

@@ -1,0 +1,179 @@
+//! What joiners need: the ratchet tree of the epoch they were added in
+//! (Welcome joiners) and a current GroupInfo with tree and pending proposals
+//! (external joiners).
+
+use openmls::prelude::LeafNodeIndex;
+use tls_codec::Serialize;
+
+use super::DsGroup;
+use super::auth::{require_client_signature, verify_with_key};
+use super::context::{EngineContext, UnixSeconds};
+use super::effects::Outcome;
+use super::state::{EpochTree, PendingJoin};
+use crate::wire::{
+    Bytes, ClientId, DsError, DsErrorCode, DsRequest, DsResponseBody, ExternalCommitInfo, List,
+    WelcomeInfo, WelcomeInfoRequest,
+};
+
+fn internal(e: impl std::fmt::Display) -> DsError {
+    DsError::new(DsErrorCode::InternalError, e.to_string())
+}
+
+impl DsGroup {
+    /// Bookkeeping after a merged commit: who now waits for welcome info,
+    /// which trees to keep, which DS removals are done.
+    pub(crate) fn after_commit(
+        &mut self,
+        ctx: &EngineContext,
+        committer: &ClientId,
+        added: &[ClientId],
+        removed: &[ClientId],
+        added_by_welcome: bool,
+        now: UnixSeconds,
+    ) -> Result<(), DsError> {
+        let epoch = self.epoch();
+        let retention = ctx.welcome_retention_secs;
+        let gone = |c: &str| removed.iter().any(|r| r.as_str() == c);
+        self.meta.pending_joins.retain(|p| {
+            !gone(&p.client)
+                && p.client != committer.as_str()
+                && now.saturating_sub(p.added_at) <= retention
+        });
+        if added_by_welcome {
+            for client in added.iter().filter(|c| *c != committer) {
+                let Some(leaf) = self.roster.leaf_of(client) else {
+                    continue;
+                };
+                let Some(node) = self.public.leaf(leaf) else {
+                    continue;
+                };
+                self.meta.pending_joins.push(PendingJoin {
+                    client: client.as_str().to_owned(),
+                    epoch,
+                    leaf: leaf.u32(),
+                    signature_key: node.signature_key().as_slice().to_vec(),
+                    added_at: now,
+                });
+            }
+            let tree = self
+                .public
+                .export_ratchet_tree()
+                .tls_serialize_detached()
+                .map_err(internal)?;
+            self.meta.epoch_trees.push(EpochTree { epoch, tree });
+        }
+        let pending = &self.meta.pending_joins;
+        self.meta
+            .epoch_trees
+            .retain(|t| pending.iter().any(|p| p.epoch == t.epoch));
+        let roster = &self.roster;
+        self.meta
+            .ds_removals
+            .retain(|c| ClientId::new(c).is_ok_and(|c| roster.contains(&c)));
+        Ok(())
+    }
+
+    /// A client seen active no longer needs its welcome info.
+    pub(crate) fn mark_active(&mut self, client: &ClientId) -> bool {
+        let before = self.meta.pending_joins.len();
+        self.meta
+            .pending_joins
+            .retain(|p| p.client != client.as_str());
+        let changed = before != self.meta.pending_joins.len();
+        if changed {
+            let pending = &self.meta.pending_joins;
+            self.meta
+                .epoch_trees
+                .retain(|t| pending.iter().any(|p| p.epoch == t.epoch));
+        }
+        changed
+    }
+
+    /// `welcome_info`: the tree of the epoch the signer was added in. The
+    /// ClientSignature is checked with the key the joiner's leaf had then.
+    pub(crate) fn welcome_info(
+        &mut self,
+        ctx: &EngineContext,
+        request: &DsRequest,
+        body: &WelcomeInfoRequest,
+    ) -> Result<Outcome, DsError> {
+        if body.group_id != self.id {
+            return Err(DsError::new(
+                DsErrorCode::WrongGroup,
+                "welcome_info for another group",
+            ));
+        }
+        let cs = require_client_signature(request)?;
+        let pending = self
+            .meta
+            .pending_joins
+            .iter()
+            .find(|p| p.epoch == body.epoch && p.leaf == cs.sender_index)
+            .ok_or_else(|| {
+                DsError::new(
+                    DsErrorCode::NoWelcomeInfo,
+                    format!(
+                        "no client added at leaf {} in epoch {} awaits welcome info",
+                        cs.sender_index, body.epoch
+                    ),
+                )
+            })?;
+        verify_with_key(ctx, &self.public, request, cs, &pending.signature_key)?;
+        let tree = self
+            .meta
+            .epoch_trees
+            .iter()
+            .find(|t| t.epoch == body.epoch)
+            .ok_or_else(|| DsError::new(DsErrorCode::NoWelcomeInfo, "tree no longer kept"))?;
+        let ratchet_tree = Bytes::new(tree.tree.clone()).map_err(internal)?;
+        Ok(Outcome::read_only(DsResponseBody::WelcomeInfo(
+            WelcomeInfo { ratchet_tree },
+        )))
+    }
+
+    /// `external_commit_info`, for clients of users that are members
+    /// (new devices, or a device resyncing after state loss).
+    pub(crate) fn external_commit_info(
+        &self,
+        requester: Option<&ClientId>,
+    ) -> Result<Outcome, DsError> {
+        let allowed = requester.is_some_and(|c| self.roster.has_user(c.user()));
+        if !allowed {
+            return Err(DsError::new(
+                DsErrorCode::Unauthorized,
+                "only clients of member users may fetch external commit information",
+            ));
+        }
+        let ratchet_tree = self
+            .public
+            .export_ratchet_tree()
+            .tls_serialize_detached()
+            .map_err(internal)
+            .and_then(|t| Bytes::new(t).map_err(internal))?;
+        let proposals = self
+            .meta
+            .stored_proposals
+            .iter()
+            .map(|p| Bytes::new(p.clone()))
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(List::new)
+            .map_err(internal)?;
+        let group_info = Bytes::new(self.meta.group_info.clone()).map_err(internal)?;
+        Ok(Outcome::read_only(DsResponseBody::ExternalCommitInfo(
+            ExternalCommitInfo {
+                group_info,
+                ratchet_tree,
+                proposals,
+            },
+        )))
+    }
+
+    /// Leaf index at which `client` waits for welcome info, if any.
+    pub fn pending_join_leaf(&self, client: &ClientId) -> Option<LeafNodeIndex> {
+        self.meta
+            .pending_joins
+            .iter()
+            .find(|p| p.client == client.as_str())
+            .map(|p| LeafNodeIndex::new(p.leaf))
+    }
+}
