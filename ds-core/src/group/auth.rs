@@ -7,7 +7,7 @@ use tls_codec::Serialize;
 use super::context::EngineContext;
 use crate::wire::{
     CLIENT_SIGNATURE_LABEL, ClientSignature, DsAuthData, DsError, DsErrorCode, DsRequest,
-    client_signature_tbs,
+    JOINER_SIGNATURE_LABEL, ShortBytes, client_signature_tbs, joiner_signature_tbs,
 };
 
 /// The bytes a client signs (and the DS verifies) for `ClientSignature`:
@@ -23,11 +23,24 @@ pub fn client_signature_content(
         .map_err(|e| DsError::new(DsErrorCode::InternalError, e.to_string()))
 }
 
+/// The bytes a joiner signs for `JoinerSignature`:
+/// `SignContent { "MLS 1.0 " + JOINER_SIGNATURE_LABEL, JoinerSignatureTBS }`.
+pub fn joiner_signature_content(
+    request: &DsRequest,
+    key_package_ref: &ShortBytes,
+) -> Result<Vec<u8>, DsError> {
+    let tbs = joiner_signature_tbs(request.version, &request.body, key_package_ref)
+        .map_err(|e| DsError::new(DsErrorCode::MalformedMessage, e.to_string()))?;
+    SignContent::new(JOINER_SIGNATURE_LABEL, tbs.into())
+        .tls_serialize_detached()
+        .map_err(|e| DsError::new(DsErrorCode::InternalError, e.to_string()))
+}
+
 /// The request's `ClientSignature`, or `WrongAuthType`.
 pub(crate) fn require_client_signature(request: &DsRequest) -> Result<&ClientSignature, DsError> {
     match &request.auth {
         DsAuthData::ClientSignature(cs) => Ok(cs),
-        DsAuthData::Anonymous => Err(DsError::new(
+        _ => Err(DsError::new(
             DsErrorCode::WrongAuthType,
             format!(
                 "{} requires ClientSignature authentication",
@@ -41,7 +54,7 @@ pub(crate) fn require_client_signature(request: &DsRequest) -> Result<&ClientSig
 pub(crate) fn require_anonymous(request: &DsRequest) -> Result<(), DsError> {
     match &request.auth {
         DsAuthData::Anonymous => Ok(()),
-        DsAuthData::ClientSignature(_) => Err(DsError::new(
+        _ => Err(DsError::new(
             DsErrorCode::WrongAuthType,
             format!(
                 "{} is authenticated by its MLS message; use Anonymous",
@@ -71,7 +84,7 @@ pub(crate) fn verify_member_signature(
 }
 
 /// Verifies `cs` over `request` with the raw public key `key`.
-pub(crate) fn verify_with_key(
+fn verify_with_key(
     ctx: &EngineContext,
     group: &PublicGroup,
     request: &DsRequest,
@@ -79,20 +92,36 @@ pub(crate) fn verify_with_key(
     key: &[u8],
 ) -> Result<(), DsError> {
     let content = client_signature_content(request, cs.sender_index)?;
+    verify_content(ctx, group, &content, key, cs.signature.as_slice()).map_err(|_| {
+        DsError::new(
+            DsErrorCode::InvalidClientSignature,
+            format!(
+                "ClientSignature of leaf {} does not verify",
+                cs.sender_index
+            ),
+        )
+    })
+}
+
+/// Verifies a labeled signature over `content` with the raw public key `key`.
+pub(crate) fn verify_content(
+    ctx: &EngineContext,
+    group: &PublicGroup,
+    content: &[u8],
+    key: &[u8],
+    signature: &[u8],
+) -> Result<(), DsError> {
     ctx.crypto()
         .verify_signature(
             group.ciphersuite().signature_algorithm(),
-            &content,
+            content,
             key,
-            cs.signature.as_slice(),
+            signature,
         )
         .map_err(|_| {
             DsError::new(
                 DsErrorCode::InvalidClientSignature,
-                format!(
-                    "ClientSignature of leaf {} does not verify",
-                    cs.sender_index
-                ),
+                "signature does not verify",
             )
         })
 }

@@ -296,9 +296,13 @@ impl DsGroup {
             message,
             committer,
             group_info,
+            added: added_by_proposal,
             ..
         } = staged;
-        let added_by_welcome = staged.add_proposals().next().is_some();
+        let welcomed: Vec<(ClientId, Vec<u8>)> = added_by_proposal
+            .into_iter()
+            .map(|a| (a.client, a.key_package_ref.as_slice().to_vec()))
+            .collect();
         self.public
             .merge_commit(&self.store, staged)
             .map_err(|e| DsError::new(DsErrorCode::InternalError, format!("merge: {e}")))?;
@@ -307,7 +311,7 @@ impl DsGroup {
         self.roster = roster;
         self.meta.group_info = group_info;
         self.meta.stored_proposals.clear();
-        self.after_commit(ctx, &committer, &added, &removed, added_by_welcome, now)?;
+        self.after_commit(ctx, &committer, &removed, &welcomed, now)?;
 
         let mut effects = vec![
             Effect::GroupMessage {

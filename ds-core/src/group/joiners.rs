@@ -6,13 +6,13 @@ use openmls::prelude::LeafNodeIndex;
 use tls_codec::Serialize;
 
 use super::DsGroup;
-use super::auth::{require_client_signature, verify_with_key};
+use super::auth::{joiner_signature_content, verify_content};
 use super::context::{EngineContext, UnixSeconds};
 use super::effects::Outcome;
 use super::state::{EpochTree, PendingJoin};
 use crate::wire::{
-    Bytes, ClientId, DsError, DsErrorCode, DsRequest, DsResponseBody, ExternalCommitInfo, List,
-    WelcomeInfo, WelcomeInfoRequest,
+    Bytes, ClientId, DsAuthData, DsError, DsErrorCode, DsRequest, DsResponseBody,
+    ExternalCommitInfo, List, WelcomeInfo, WelcomeInfoRequest,
 };
 
 fn internal(e: impl std::fmt::Display) -> DsError {
@@ -26,9 +26,8 @@ impl DsGroup {
         &mut self,
         ctx: &EngineContext,
         committer: &ClientId,
-        added: &[ClientId],
         removed: &[ClientId],
-        added_by_welcome: bool,
+        welcomed: &[(ClientId, Vec<u8>)],
         now: UnixSeconds,
     ) -> Result<(), DsError> {
         let epoch = self.epoch();
@@ -39,8 +38,8 @@ impl DsGroup {
                 && p.client != committer.as_str()
                 && now.saturating_sub(p.added_at) <= retention
         });
-        if added_by_welcome {
-            for client in added.iter().filter(|c| *c != committer) {
+        if !welcomed.is_empty() {
+            for (client, key_package_ref) in welcomed {
                 let Some(leaf) = self.roster.leaf_of(client) else {
                     continue;
                 };
@@ -51,6 +50,7 @@ impl DsGroup {
                     client: client.as_str().to_owned(),
                     epoch,
                     leaf: leaf.u32(),
+                    key_package_ref: key_package_ref.clone(),
                     signature_key: node.signature_key().as_slice().to_vec(),
                     added_at: now,
                 });
@@ -90,7 +90,8 @@ impl DsGroup {
     }
 
     /// `welcome_info`: the tree of the epoch the signer was added in. The
-    /// ClientSignature is checked with the key the joiner's leaf had then.
+    /// JoinerSignature is checked with the key of the leaf added with the
+    /// named key package.
     pub(crate) fn welcome_info(
         &mut self,
         ctx: &EngineContext,
@@ -103,22 +104,34 @@ impl DsGroup {
                 "welcome_info for another group",
             ));
         }
-        let cs = require_client_signature(request)?;
+        let DsAuthData::JoinerSignature(js) = &request.auth else {
+            return Err(DsError::new(
+                DsErrorCode::WrongAuthType,
+                "welcome_info requires JoinerSignature authentication",
+            ));
+        };
         let pending = self
             .meta
             .pending_joins
             .iter()
-            .find(|p| p.epoch == body.epoch && p.leaf == cs.sender_index)
+            .find(|p| p.epoch == body.epoch && p.key_package_ref == js.key_package_ref.as_slice())
             .ok_or_else(|| {
                 DsError::new(
                     DsErrorCode::NoWelcomeInfo,
                     format!(
-                        "no client added at leaf {} in epoch {} awaits welcome info",
-                        cs.sender_index, body.epoch
+                        "no client added in epoch {} with that key package awaits welcome info",
+                        body.epoch
                     ),
                 )
             })?;
-        verify_with_key(ctx, &self.public, request, cs, &pending.signature_key)?;
+        let content = joiner_signature_content(request, &js.key_package_ref)?;
+        verify_content(
+            ctx,
+            &self.public,
+            &content,
+            &pending.signature_key,
+            js.signature.as_slice(),
+        )?;
         let tree = self
             .meta
             .epoch_trees

@@ -22,7 +22,7 @@ mod storage;
 
 use openmls::group::PublicGroup;
 
-pub use auth::client_signature_content;
+pub use auth::{client_signature_content, joiner_signature_content};
 pub use context::{EngineContext, UnixSeconds};
 pub use effects::{Effect, Outcome};
 pub use roster::{Roster, client_of};

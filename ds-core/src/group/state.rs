@@ -21,6 +21,7 @@ pub(crate) struct PendingJoin {
     pub client: String,
     pub epoch: u64,
     pub leaf: u32,
+    pub key_package_ref: Vec<u8>,
     pub signature_key: Vec<u8>,
     pub added_at: u64,
 }

@@ -16,6 +16,36 @@ pub enum DsAuthData {
     /// A signature by the member at `sender_index` over [`client_signature_tbs`].
     #[tls_codec(discriminant = 1)]
     ClientSignature(ClientSignature),
+    /// A signature by a client added by Welcome that has no tree yet and so
+    /// does not know its leaf index: it names the key package it was added
+    /// with instead (used by `welcome_info`).
+    #[tls_codec(discriminant = 2)]
+    JoinerSignature(JoinerSignature),
+}
+
+/// The `JoinerSignature` case of `DSAuthData`.
+#[derive(Debug, Clone, PartialEq, Eq, TlsSerialize, TlsDeserialize, TlsSize)]
+pub struct JoinerSignature {
+    /// The KeyPackageRef (RFC 9420 §5.2) of the key package the joiner was added with.
+    pub key_package_ref: ShortBytes,
+    /// `SignWithLabel(key package's leaf key, JOINER_SIGNATURE_LABEL, JoinerSignatureTBS)`.
+    pub signature: ShortBytes,
+}
+
+/// The label of the MLS `SignWithLabel` used for `JoinerSignature`.
+pub const JOINER_SIGNATURE_LABEL: &str = "MIMI DS JoinerSignature";
+
+/// Encodes `struct { version; request_body; opaque key_package_ref<0..255>; } JoinerSignatureTBS`.
+pub fn joiner_signature_tbs(
+    version: ProtocolVersion,
+    body: &DsRequestBody,
+    key_package_ref: &ShortBytes,
+) -> Result<Vec<u8>, tls_codec::Error> {
+    let mut out = Vec::with_capacity(body.tls_serialized_len() + 40);
+    version.tls_serialize(&mut out)?;
+    body.tls_serialize(&mut out)?;
+    key_package_ref.tls_serialize(&mut out)?;
+    Ok(out)
 }
 
 /// The `ClientSignature` case of `DSAuthData`.

@@ -22,7 +22,10 @@ pub mod request;
 pub mod response;
 pub mod version;
 
-pub use auth::{CLIENT_SIGNATURE_LABEL, ClientSignature, DsAuthData, client_signature_tbs};
+pub use auth::{
+    CLIENT_SIGNATURE_LABEL, ClientSignature, DsAuthData, JOINER_SIGNATURE_LABEL, JoinerSignature,
+    client_signature_tbs, joiner_signature_tbs,
+};
 pub use codec::{Bytes, List, ShortBytes};
 pub use decode::WireError;
 pub use error::{DsError, DsErrorCode};
