@@ -44,9 +44,13 @@ pub struct Client {
 
 impl Client {
     pub fn new(id: &str) -> Self {
+        Self::with_signer(id, SignatureKeyPair::new(CS.signature_algorithm()).unwrap())
+    }
+
+    /// A client that keeps an existing signature key (e.g. after losing its group state).
+    pub fn with_signer(id: &str, signer: SignatureKeyPair) -> Self {
         let id = ClientId::new(id).unwrap();
         let provider = OpenMlsRustCrypto::default();
-        let signer = SignatureKeyPair::new(CS.signature_algorithm()).unwrap();
         signer.store(provider.storage()).unwrap();
         let credential = CredentialWithKey {
             credential: BasicCredential::new(id.as_str().as_bytes().to_vec()).into(),
@@ -316,6 +320,7 @@ impl Client {
             .unwrap()
             .load_psks(self.provider.storage())
             .unwrap()
+            .create_group_info(true)
             .build(
                 self.provider.rand(),
                 self.provider.crypto(),
