@@ -199,7 +199,7 @@ impl DsGroup {
             update,
             confirmation_tag,
             gi_signer,
-            signer_key.into(),
+            signer_key,
         )?;
 
         let mut inline_types = Vec::new();

@@ -274,7 +274,6 @@ fn read_exact_vec<R: Read>(bytes: &mut R, len: usize) -> Result<Vec<u8>, tls_cod
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tls_codec::{Deserialize as _, Serialize as _};
 
     #[test]
     fn bytes_round_trip_at_each_varint_width() {
