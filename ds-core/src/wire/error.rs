@@ -100,6 +100,10 @@ pub enum DsErrorCode {
     EmptyCommit = 78,
     /// The group state could not be restored from storage.
     CorruptState = 79,
+    /// The client id names no client of this DS.
+    UnknownClient = 80,
+    /// The client has no key package to hand out.
+    NoKeyPackage = 81,
 }
 
 impl DsErrorCode {
@@ -148,6 +152,8 @@ impl DsErrorCode {
         Self::NoWelcomeInfo,
         Self::EmptyCommit,
         Self::CorruptState,
+        Self::UnknownClient,
+        Self::NoKeyPackage,
     ];
 
     /// The number on the wire.

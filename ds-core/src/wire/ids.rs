@@ -20,6 +20,16 @@ use tls_codec::{Deserialize, Serialize, Size};
 
 use super::codec::ShortBytes;
 
+/// Longest encoded identifier: the wire field is `opaque<0..255>`.
+pub const MAX_ID_LEN: usize = 255;
+
+fn check_total(kind: &'static str, s: &str) -> Result<(), IdError> {
+    if s.len() > MAX_ID_LEN {
+        return Err(IdError::new(kind, s, "longer than 255 bytes"));
+    }
+    Ok(())
+}
+
 /// Why an identifier was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {kind} {value:?}: {reason}")]
@@ -120,6 +130,7 @@ pub struct UserId {
 impl UserId {
     /// Parses and checks a user id.
     pub fn new(s: &str) -> Result<Self, IdError> {
+        check_total("user id", s)?;
         let at = s
             .find('@')
             .ok_or_else(|| IdError::new("user id", s, "missing '@'"))?;
@@ -163,6 +174,7 @@ pub struct ClientId {
 impl ClientId {
     /// Parses and checks a client id.
     pub fn new(s: &str) -> Result<Self, IdError> {
+        check_total("client id", s)?;
         let slash = s
             .rfind('/')
             .ok_or_else(|| IdError::new("client id", s, "missing '/device'"))?;
@@ -212,6 +224,7 @@ pub struct GroupId {
 impl GroupId {
     /// Parses and checks a group id.
     pub fn new(s: &str) -> Result<Self, IdError> {
+        check_total("group id", s)?;
         let at = s
             .find('@')
             .ok_or_else(|| IdError::new("group id", s, "missing '@'"))?;
@@ -334,5 +347,16 @@ mod tests {
         }
         assert!(GroupId::new("a_b@x").is_err());
         assert!(Domain::new(&"a".repeat(64)).is_err());
+        // Parts within their limits but the whole over the 255-byte field.
+        let long = format!(
+            "{}@{}.{}.{}.{}/{}",
+            "u".repeat(64),
+            "a".repeat(63),
+            "b".repeat(63),
+            "c".repeat(63),
+            "d".repeat(40),
+            "x".repeat(64)
+        );
+        assert!(ClientId::new(&long).is_err());
     }
 }
