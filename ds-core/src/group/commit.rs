@@ -3,8 +3,8 @@
 use openmls::messages::group_info::{GroupInfo, VerifiableGroupInfo};
 use openmls::prelude::{
     ContentType, Extensions, KeyPackageRef, LeafNodeIndex, MlsMessageOut,
-    OpenMlsSignaturePublicKey, ProcessedMessageContent, Proposal, ProposalOrRefType, ProposalType,
-    Sender, Signature, StagedCommit, Verifiable,
+    OpenMlsSignaturePublicKey, Proposal, ProposalOrRefType, ProposalType, Sender, Signature,
+    StagedCommit, Verifiable,
 };
 use tls_codec::{Deserialize, Serialize};
 
@@ -12,7 +12,6 @@ use super::DsGroup;
 use super::auth::{require_anonymous, verify_member_signature};
 use super::context::{EngineContext, UnixSeconds};
 use super::effects::{Effect, Outcome};
-use super::mls::public_message;
 use super::roster::{Roster, client_of};
 use super::rules;
 use crate::wire::{
@@ -85,7 +84,7 @@ impl DsGroup {
             require_anonymous(request)?;
             None
         } else {
-            Some(verify_member_signature(ctx, &self.public, request)?)
+            Some(verify_member_signature(ctx, self.group.public(), request)?)
         };
         let staged = self.stage(ctx, update)?;
         match (signer, staged.committer_leaf) {
@@ -100,10 +99,13 @@ impl DsGroup {
                 ));
             }
             (Some(_), None) => {
-                return Err(invalid(format!(
-                    "{} must be committed by a member, not by an external joiner",
-                    request.body.operation().name()
-                )));
+                return Err(DsError::new(
+                    DsErrorCode::SenderMismatch,
+                    format!(
+                        "{} is signed by a member but committed by an external joiner",
+                        request.body.operation().name()
+                    ),
+                ));
             }
             (None, Some(_)) => {
                 return Err(DsError::new(
@@ -120,51 +122,22 @@ impl DsGroup {
 
     /// Runs the commit through openmls and rebuilds the new GroupInfo; changes nothing.
     fn stage(&self, ctx: &EngineContext, update: &MlsGroupUpdate) -> Result<Staged, DsError> {
-        let message = public_message(update.commit.as_slice(), "commit")?;
-        if message.group_id().as_slice() != self.id.as_bytes() {
-            return Err(DsError::new(
-                DsErrorCode::WrongGroup,
-                format!("the commit is not for group {}", self.id),
-            ));
-        }
-        let epoch = message.epoch().as_u64();
-        if epoch != self.epoch() {
-            return Err(DsError::new(
-                DsErrorCode::WrongEpoch,
-                format!(
-                    "commit is for epoch {epoch}, the group is at {}",
-                    self.epoch()
-                ),
-            ));
-        }
-        if message.content_type() != ContentType::Commit {
-            return Err(DsError::new(
-                DsErrorCode::WrongContentType,
-                "the message must be a commit",
-            ));
-        }
+        let message = self
+            .group
+            .framed(update.commit.as_slice(), ContentType::Commit, "commit")?;
         let confirmation_tag = message
             .confirmation_tag()
             .cloned()
             .ok_or_else(|| invalid("the commit has no confirmation tag"))?;
         let sender = message.sender().clone();
-        let processed = self
-            .public
-            .process_message(ctx.crypto(), message)
-            .map_err(|e| invalid(format!("the commit does not validate: {e}")))?;
-        let ProcessedMessageContent::StagedCommitMessage(staged) = processed.into_content() else {
-            return Err(DsError::new(
-                DsErrorCode::WrongContentType,
-                "the message must be a commit",
-            ));
-        };
-        let staged = *staged;
+        let staged = self.group.stage_commit(ctx.crypto(), message)?;
 
         let (committer_leaf, gi_signer) = match sender {
             Sender::Member(leaf) => (Some(leaf), leaf),
             Sender::NewMemberCommit => {
                 let leaf = self
-                    .public
+                    .group
+                    .public()
                     .ext_commit_sender_index(&staged)
                     .map_err(|e| invalid(e.to_string()))?;
                 (None, leaf)
@@ -175,7 +148,8 @@ impl DsGroup {
         let signer_key = match (path_leaf, committer_leaf) {
             (Some(leaf), _) => leaf.signature_key().clone(),
             (None, Some(leaf)) => self
-                .public
+                .group
+                .public()
                 .leaf(leaf)
                 .ok_or_else(|| invalid("committer leaf is blank"))?
                 .signature_key()
@@ -272,7 +246,7 @@ impl DsGroup {
         );
         let key = OpenMlsSignaturePublicKey::from_signature_key(
             signer_key,
-            self.public.ciphersuite().signature_algorithm(),
+            self.group.public().ciphersuite().signature_algorithm(),
         );
         let group_info: GroupInfo = verifiable
             .verify(ctx.crypto(), &key)
@@ -303,10 +277,8 @@ impl DsGroup {
             .into_iter()
             .map(|a| (a.client, a.key_package_ref.as_slice().to_vec()))
             .collect();
-        self.public
-            .merge_commit(&self.store, staged)
-            .map_err(|e| DsError::new(DsErrorCode::InternalError, format!("merge: {e}")))?;
-        let roster = Roster::of(&self.public)?;
+        self.group.merge(staged)?;
+        let roster = Roster::of(self.group.public())?;
         let (added, removed) = roster.diff(&self.roster);
         self.roster = roster;
         self.meta.group_info = group_info;

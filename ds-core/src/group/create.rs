@@ -1,18 +1,17 @@
 //! `create_group`: a new group from the creator's LeafNode and GroupInfo.
 
-use openmls::group::PublicGroup;
 use openmls::messages::group_info::VerifiableGroupInfo;
 use openmls::prelude::MlsMessageOut;
-use openmls::prelude::{LeafNodeIndex, MlsMessageBodyIn, ProposalStore, RatchetTreeIn};
+use openmls::prelude::{LeafNodeIndex, MlsMessageBodyIn, RatchetTreeIn};
 use tls_codec::{Deserialize, Serialize};
 
 use super::DsGroup;
 use super::context::{EngineContext, UnixSeconds};
 use super::effects::{Effect, Outcome};
 use super::mls::parse_message;
+use super::passive::PassiveGroup;
 use super::roster::{Roster, client_of};
 use super::state::GroupMeta;
-use super::storage::BlobStore;
 use crate::wire::{CreateGroupRequest, DsError, DsErrorCode, DsResponseBody, GroupKind};
 
 fn err(code: DsErrorCode, detail: impl Into<String>) -> DsError {
@@ -73,28 +72,9 @@ impl DsGroup {
                 "a new group starts at epoch 0",
             ));
         }
-        let store = BlobStore::default();
-        let (public, verified) = PublicGroup::from_external(
-            ctx.crypto(),
-            &store,
-            tree,
-            group_info,
-            ProposalStore::new(),
-        )
-        .map_err(|e| {
-            // openmls does not export this error type by name; its
-            // variant names (pinned openmls version) tell leaf from GroupInfo faults.
-            let variant = format!("{e:?}");
-            let code = if variant.starts_with("TreeSyncError")
-                || variant.starts_with("LeafNodeValidation")
-            {
-                DsErrorCode::InvalidLeafNode
-            } else {
-                DsErrorCode::InvalidGroupInfo
-            };
-            err(code, format!("group does not validate: {e}"))
-        })?;
-        let listed = public
+        let (group, verified) = PassiveGroup::from_external(ctx.crypto(), tree, group_info)?;
+        let listed = group
+            .public()
             .group_context()
             .extensions()
             .external_senders()
@@ -108,11 +88,12 @@ impl DsGroup {
                 ),
             ));
         }
-        let creator = public
+        let creator = group
+            .public()
             .leaf(LeafNodeIndex::new(0))
             .ok_or_else(|| err(DsErrorCode::InvalidLeafNode, "no creator leaf"))
             .and_then(|leaf| client_of(leaf.credential()))?;
-        let roster = Roster::of(&public)?;
+        let roster = Roster::of(group.public())?;
         let group_info = MlsMessageOut::from(verified)
             .tls_serialize_detached()
             .map_err(|e| err(DsErrorCode::InternalError, e.to_string()))?;
@@ -126,8 +107,7 @@ impl DsGroup {
         };
         let group = Self {
             id: id.clone(),
-            public,
-            store,
+            group,
             roster,
             meta,
         };

@@ -43,7 +43,7 @@ impl DsGroup {
                 let Some(leaf) = self.roster.leaf_of(client) else {
                     continue;
                 };
-                let Some(node) = self.public.leaf(leaf) else {
+                let Some(node) = self.group.public().leaf(leaf) else {
                     continue;
                 };
                 self.meta.pending_joins.push(PendingJoin {
@@ -56,7 +56,8 @@ impl DsGroup {
                 });
             }
             let tree = self
-                .public
+                .group
+                .public()
                 .export_ratchet_tree()
                 .tls_serialize_detached()
                 .map_err(internal)?;
@@ -127,7 +128,7 @@ impl DsGroup {
         let content = joiner_signature_content(request, &js.key_package_ref)?;
         verify_content(
             ctx,
-            &self.public,
+            self.group.public(),
             &content,
             &pending.signature_key,
             js.signature.as_slice(),
@@ -158,7 +159,8 @@ impl DsGroup {
             ));
         }
         let ratchet_tree = self
-            .public
+            .group
+            .public()
             .export_ratchet_tree()
             .tls_serialize_detached()
             .map_err(internal)

@@ -42,7 +42,7 @@ impl DsGroup {
                 ),
             ));
         }
-        let leaf = verify_member_signature(ctx, &self.public, request)?;
+        let leaf = verify_member_signature(ctx, self.group.public(), request)?;
         let sender =
             self.roster.client_at(leaf).cloned().ok_or_else(|| {
                 DsError::new(DsErrorCode::NotAMember, "the sender is not a member")

@@ -14,6 +14,7 @@ mod effects;
 mod joiners;
 mod message;
 mod mls;
+mod passive;
 mod proposals;
 mod roster;
 mod rules;
@@ -25,12 +26,12 @@ use openmls::group::PublicGroup;
 pub use auth::{client_signature_content, joiner_signature_content};
 pub use context::{EngineContext, UnixSeconds};
 pub use effects::{Effect, Outcome};
+pub use passive::{Handshake, PassiveGroup};
 pub use roster::{Roster, client_of};
 pub use rules::CONNECTION_KEY_PACKAGE_EXTENSION;
 pub use state::STATE_FORMAT;
 
 use state::GroupMeta;
-use storage::BlobStore;
 
 use crate::wire::{DsError, DsErrorCode, DsRequest, DsRequestBody, GroupId, GroupKind};
 
@@ -38,8 +39,7 @@ use crate::wire::{DsError, DsErrorCode, DsRequest, DsRequestBody, GroupId, Group
 #[derive(Debug)]
 pub struct DsGroup {
     id: GroupId,
-    public: PublicGroup,
-    store: BlobStore,
+    group: PassiveGroup,
     roster: Roster,
     meta: GroupMeta,
 }
@@ -145,12 +145,12 @@ impl DsGroup {
 
     /// The current epoch.
     pub fn epoch(&self) -> u64 {
-        self.public.group_context().epoch().as_u64()
+        self.group.public().group_context().epoch().as_u64()
     }
 
     /// The tree hash of the current epoch.
     pub fn tree_hash(&self) -> &[u8] {
-        self.public.group_context().tree_hash()
+        self.group.public().group_context().tree_hash()
     }
 
     /// The members of the current epoch.
@@ -165,7 +165,7 @@ impl DsGroup {
 
     /// openmls's public view of the group (read-only).
     pub fn public_group(&self) -> &PublicGroup {
-        &self.public
+        self.group.public()
     }
 
     /// The current signed GroupInfo as an MLSMessage.

@@ -2,8 +2,8 @@
 //! the DS's own Remove proposals (the DS acts as the group's external sender).
 
 use openmls::prelude::{
-    ContentType, ExternalProposal, LeafNodeIndex, ProcessedMessageContent, Proposal,
-    QueuedProposal, Sender, SenderExtensionIndex,
+    ContentType, ExternalProposal, LeafNodeIndex, Proposal, QueuedProposal, Sender,
+    SenderExtensionIndex,
 };
 use openmls_rust_crypto::OpenMlsRustCrypto;
 use openmls_traits::signatures::Signer;
@@ -13,7 +13,6 @@ use super::DsGroup;
 use super::auth::verify_member_signature;
 use super::context::EngineContext;
 use super::effects::{Effect, Outcome};
-use super::mls::public_message;
 use crate::wire::{
     ClientId, DsError, DsErrorCode, DsRequest, DsResponseBody, SelfRemoveClientRequest,
 };
@@ -29,52 +28,15 @@ impl DsGroup {
         ctx: &EngineContext,
         bytes: &[u8],
     ) -> Result<QueuedProposal, DsError> {
-        let message = public_message(bytes, "proposal")?;
-        if message.group_id().as_slice() != self.id.as_bytes() {
-            return Err(DsError::new(
-                DsErrorCode::WrongGroup,
-                format!("the proposal is not for group {}", self.id),
-            ));
-        }
-        let epoch = message.epoch().as_u64();
-        if epoch != self.epoch() {
-            return Err(DsError::new(
-                DsErrorCode::WrongEpoch,
-                format!(
-                    "proposal is for epoch {epoch}, the group is at {}",
-                    self.epoch()
-                ),
-            ));
-        }
-        if message.content_type() != ContentType::Proposal {
-            return Err(DsError::new(
-                DsErrorCode::WrongContentType,
-                "the message must be a proposal",
-            ));
-        }
-        let processed = self
-            .public
-            .process_message(ctx.crypto(), message)
-            .map_err(|e| {
-                DsError::new(
-                    DsErrorCode::InvalidProposal,
-                    format!("the proposal does not validate: {e}"),
-                )
-            })?;
-        match processed.into_content() {
-            ProcessedMessageContent::ProposalMessage(q) => Ok(*q),
-            _ => Err(DsError::new(
-                DsErrorCode::WrongContentType,
-                "the message must be a proposal",
-            )),
-        }
+        let message = self
+            .group
+            .framed(bytes, ContentType::Proposal, "proposal")?;
+        self.group.validate_proposal(ctx.crypto(), message)
     }
 
     /// Stores a validated proposal for the rest of the epoch.
     fn store_proposal(&mut self, proposal: QueuedProposal, bytes: &[u8]) -> Result<(), DsError> {
-        self.public
-            .add_proposal(&self.store, proposal)
-            .map_err(internal)?;
+        self.group.store_proposal(proposal)?;
         self.meta.stored_proposals.push(bytes.to_vec());
         Ok(())
     }
@@ -82,11 +44,10 @@ impl DsGroup {
     /// Whether a Remove of `leaf` is already stored in this epoch.
     fn removal_stored(&self, leaf: LeafNodeIndex) -> Result<bool, DsError> {
         Ok(self
-            .public
-            .queued_proposals(&self.store)
-            .map_err(internal)?
+            .group
+            .queued_proposals()?
             .iter()
-            .any(|(_, q)| matches!(q.proposal(), Proposal::Remove(r) if r.removed() == leaf)))
+            .any(|q| matches!(q.proposal(), Proposal::Remove(r) if r.removed() == leaf)))
     }
 
     /// `self_remove_client`: one Remove of the sender's own leaf, kept until committed.
@@ -96,7 +57,7 @@ impl DsGroup {
         request: &DsRequest,
         body: &SelfRemoveClientRequest,
     ) -> Result<Outcome, DsError> {
-        let signer = verify_member_signature(ctx, &self.public, request)?;
+        let signer = verify_member_signature(ctx, self.group.public(), request)?;
         let bytes = body.proposal.as_slice();
         let proposal = self.validate_proposal(ctx, bytes)?;
         match proposal.sender() {
@@ -156,7 +117,8 @@ impl DsGroup {
             DsError::new(DsErrorCode::NotAMember, format!("{client} is not a member"))
         })?;
         let sender_index = self
-            .public
+            .group
+            .public()
             .group_context()
             .extensions()
             .external_senders()
@@ -181,8 +143,8 @@ impl DsGroup {
         }
         let message = ExternalProposal::new_remove::<OpenMlsRustCrypto>(
             leaf,
-            self.public.group_id().clone(),
-            self.public.group_context().epoch(),
+            self.group.public().group_id().clone(),
+            self.group.public().group_context().epoch(),
             signer,
             SenderExtensionIndex::new(sender_index as u32),
         )

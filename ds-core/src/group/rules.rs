@@ -40,6 +40,12 @@ fn allowed_inline(op: CommitOp) -> &'static [ProposalType] {
 
 /// Checks `staged` against the rules of `op` and the rules every commit obeys.
 pub(crate) fn check(op: CommitOp, group: &DsGroup, staged: &Staged) -> Result<(), DsError> {
+    if op == CommitOp::UpdateClient && !staged.inline_types.is_empty() {
+        return fail(
+            DsErrorCode::InvalidUpdate,
+            "UpdateClient carries no proposals of its own",
+        );
+    }
     for t in &staged.inline_types {
         if !allowed_inline(op).contains(t) {
             return fail(
@@ -47,13 +53,6 @@ pub(crate) fn check(op: CommitOp, group: &DsGroup, staged: &Staged) -> Result<()
                 format!("{op:?} may not carry a {t:?} proposal"),
             );
         }
-    }
-    if staged.inline_types.is_empty()
-        && staged.removed.is_empty()
-        && staged.added.is_empty()
-        && staged.path_client.is_none()
-    {
-        return fail(DsErrorCode::EmptyCommit, "the commit changes nothing");
     }
     if let Some(path_client) = &staged.path_client
         && *path_client != staged.committer
@@ -143,16 +142,12 @@ pub(crate) fn check(op: CommitOp, group: &DsGroup, staged: &Staged) -> Result<()
             }
         }
         CommitOp::UpdateClient => {
+            // openmls already demands a path of a commit without inline
+            // proposals (RFC 9420 §12.4); the draft's rule stands here as well.
             if staged.path_client.is_none() {
                 return fail(
                     DsErrorCode::InvalidUpdate,
                     "UpdateClient needs an update path",
-                );
-            }
-            if !staged.inline_types.is_empty() {
-                return fail(
-                    DsErrorCode::InvalidUpdate,
-                    "UpdateClient carries no proposals of its own",
                 );
             }
         }

@@ -4,12 +4,12 @@
 //! [`StoredGroup`]. The format number changes whenever the layout does; a
 //! state of an unknown format is refused (`CorruptState`), never guessed at.
 
-use openmls::group::{GroupId as MlsGroupId, PublicGroup};
 use serde::{Deserialize, Serialize};
 
 use super::DsGroup;
+use super::passive::PassiveGroup;
 use super::roster::Roster;
-use super::storage::{BlobStore, PublicGroupBlobs};
+use super::storage::PublicGroupBlobs;
 use crate::wire::{DsError, DsErrorCode, GroupId, GroupKind};
 
 /// The state layout this build writes and reads.
@@ -74,7 +74,7 @@ impl DsGroup {
     /// Serializes the whole group state.
     pub fn to_bytes(&self) -> Result<Vec<u8>, DsError> {
         let stored = StoredGroup {
-            public: self.store.blobs(),
+            public: self.group.blobs(),
             meta: self.meta.clone(),
         };
         postcard::to_extend(&stored, STATE_FORMAT.to_be_bytes().to_vec()).map_err(corrupt)
@@ -90,16 +90,12 @@ impl DsGroup {
             return Err(corrupt(format!("unknown format {format}")));
         }
         let stored: StoredGroup = postcard::from_bytes(rest).map_err(corrupt)?;
-        let store = BlobStore::from_blobs(stored.public);
-        let public = PublicGroup::load(&store, &MlsGroupId::from_slice(&[]))
-            .map_err(corrupt)?
-            .ok_or_else(|| corrupt("incomplete"))?;
-        let roster = Roster::of(&public)?;
-        let id = GroupId::from_bytes(public.group_id().as_slice()).map_err(corrupt)?;
+        let group = PassiveGroup::from_blobs(stored.public)?;
+        let roster = Roster::of(group.public())?;
+        let id = GroupId::from_bytes(group.public().group_id().as_slice()).map_err(corrupt)?;
         Ok(Self {
             id,
-            public,
-            store,
+            group,
             roster,
             meta: stored.meta,
         })

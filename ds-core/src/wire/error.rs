@@ -96,8 +96,6 @@ pub enum DsErrorCode {
     NotAMember = 76,
     /// The DS keeps no ratchet tree of that epoch for this client.
     NoWelcomeInfo = 77,
-    /// The commit has no proposals and no path.
-    EmptyCommit = 78,
     /// The group state could not be restored from storage.
     CorruptState = 79,
     /// The client id names no client of this DS.
@@ -150,7 +148,6 @@ impl DsErrorCode {
         Self::DuplicateClient,
         Self::NotAMember,
         Self::NoWelcomeInfo,
-        Self::EmptyCommit,
         Self::CorruptState,
         Self::UnknownClient,
         Self::NoKeyPackage,
