@@ -260,35 +260,7 @@ fn create_request(
     group_id: &str,
     extensions: Extensions<GroupContext>,
 ) -> CreateGroupRequest {
-    let group_id = GroupId::new(group_id).unwrap();
-    let group = MlsGroup::builder()
-        .with_group_id(openmls::group::GroupId::from_slice(group_id.as_bytes()))
-        .ciphersuite(CS)
-        .with_wire_format_policy(MIXED_PLAINTEXT_WIRE_FORMAT_POLICY)
-        .with_group_context_extensions(extensions)
-        .build(
-            &creator.provider,
-            &creator.signer,
-            creator.credential.clone(),
-        )
-        .unwrap();
-    let leaf = group
-        .own_leaf_node()
-        .unwrap()
-        .tls_serialize_detached()
-        .unwrap();
-    let group_info = group
-        .export_group_info(creator.provider.crypto(), &creator.signer, false)
-        .unwrap()
-        .tls_serialize_detached()
-        .unwrap();
-    creator.group = Some(group);
-    CreateGroupRequest {
-        group_id,
-        group_kind: GroupKind::Regular,
-        leaf_node: Bytes::new(leaf).unwrap(),
-        group_info: Bytes::new(group_info).unwrap(),
-    }
+    creator.create_group_with(group_id, extensions)
 }
 
 /// A client whose credential names `identity` (which need not be a valid client id).

@@ -100,12 +100,25 @@ impl Client {
 
     /// Creates the group locally and returns the CreateGroupRequest.
     pub fn create_group(&mut self, ds: &Ds, local: &str, kind: GroupKind) -> CreateGroupRequest {
-        let group_id = GroupId::new(&format!("{local}@{DOMAIN}")).unwrap();
+        let extensions = Extensions::single(ds.external_senders()).unwrap();
+        let mut request = self.create_group_with(&format!("{local}@{DOMAIN}"), extensions);
+        request.group_kind = kind;
+        request
+    }
+
+    /// Creates group `group_id` locally with these group context extensions
+    /// and returns the (regular) CreateGroupRequest.
+    pub fn create_group_with(
+        &mut self,
+        group_id: &str,
+        extensions: Extensions<GroupContext>,
+    ) -> CreateGroupRequest {
+        let group_id = GroupId::new(group_id).unwrap();
         let group = MlsGroup::builder()
             .with_group_id(openmls::group::GroupId::from_slice(group_id.as_bytes()))
             .ciphersuite(CS)
             .with_wire_format_policy(MIXED_PLAINTEXT_WIRE_FORMAT_POLICY)
-            .with_group_context_extensions(Extensions::single(ds.external_senders()).unwrap())
+            .with_group_context_extensions(extensions)
             .build(&self.provider, &self.signer, self.credential.clone())
             .unwrap();
         let leaf = group
@@ -121,7 +134,7 @@ impl Client {
         self.group = Some(group);
         CreateGroupRequest {
             group_id,
-            group_kind: kind,
+            group_kind: GroupKind::Regular,
             leaf_node: Bytes::new(leaf).unwrap(),
             group_info: Bytes::new(group_info).unwrap(),
         }
