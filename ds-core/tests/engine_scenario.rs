@@ -239,3 +239,26 @@ fn long_conversation_converges_at_every_epoch() {
     assert_eq!(w.group.epoch(), 10);
     let _ = a;
 }
+
+#[test]
+fn welcome_info_is_kept_until_joined_or_expired() {
+    let mut w = World::new(ALICE_LAPTOP);
+    // Add bob without letting him join, so his welcome info stays pending.
+    let bob = Client::new(BOB_PHONE);
+    let kp = bob.key_package();
+    let a = w.idx(ALICE_LAPTOP);
+    let (update, welcome) = w.clients[a].commit_with(|cb| cb.propose_adds([kp]));
+    let request = w.clients[a].signed(DsRequestBody::AddUsers(add_request(
+        update,
+        vec![welcome.unwrap()],
+    )));
+    w.process(&request).unwrap();
+    assert_eq!(w.group.retained_tree_epochs(), vec![1]);
+
+    let retention = w.ds.ctx.welcome_retention_secs;
+    assert!(!w.group.expire_welcome_info(&w.ds.ctx, NOW + retention));
+    assert_eq!(w.group.retained_tree_epochs(), vec![1]);
+    assert!(w.group.expire_welcome_info(&w.ds.ctx, NOW + retention + 1));
+    assert!(w.group.retained_tree_epochs().is_empty());
+    assert!(w.group.pending_join_leaf(&bob.id).is_none());
+}

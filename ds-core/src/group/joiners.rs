@@ -32,9 +32,8 @@ impl DsGroup {
     ) -> Result<(), DsError> {
         let epoch = self.epoch();
         let retention = ctx.welcome_retention_secs;
-        let gone = |c: &str| removed.iter().any(|r| r.as_str() == c);
-        self.meta.pending_joins.retain(|p| {
-            !gone(&p.client)
+        self.retain_pending(|p| {
+            !removed.iter().any(|r| r.as_str() == p.client)
                 && p.client != committer.as_str()
                 && now.saturating_sub(p.added_at) <= retention
         });
@@ -63,10 +62,6 @@ impl DsGroup {
                 .map_err(internal)?;
             self.meta.epoch_trees.push(EpochTree { epoch, tree });
         }
-        let pending = &self.meta.pending_joins;
-        self.meta
-            .epoch_trees
-            .retain(|t| pending.iter().any(|p| p.epoch == t.epoch));
         let roster = &self.roster;
         self.meta
             .ds_removals
@@ -74,20 +69,29 @@ impl DsGroup {
         Ok(())
     }
 
+    /// Keeps the pending joins `keep` accepts and the trees they still need;
+    /// whether anything was dropped.
+    fn retain_pending(&mut self, keep: impl Fn(&PendingJoin) -> bool) -> bool {
+        let before = self.meta.pending_joins.len();
+        self.meta.pending_joins.retain(|p| keep(p));
+        let pending = &self.meta.pending_joins;
+        self.meta
+            .epoch_trees
+            .retain(|t| pending.iter().any(|p| p.epoch == t.epoch));
+        before != self.meta.pending_joins.len()
+    }
+
     /// A client seen active no longer needs its welcome info.
     pub(crate) fn mark_active(&mut self, client: &ClientId) -> bool {
-        let before = self.meta.pending_joins.len();
-        self.meta
-            .pending_joins
-            .retain(|p| p.client != client.as_str());
-        let changed = before != self.meta.pending_joins.len();
-        if changed {
-            let pending = &self.meta.pending_joins;
-            self.meta
-                .epoch_trees
-                .retain(|t| pending.iter().any(|p| p.epoch == t.epoch));
-        }
-        changed
+        self.retain_pending(|p| p.client != client.as_str())
+    }
+
+    /// Drops welcome info older than the retention period, for groups that
+    /// see no commit for a long time; returns whether the state changed (and
+    /// must be saved).
+    pub fn expire_welcome_info(&mut self, ctx: &EngineContext, now: UnixSeconds) -> bool {
+        let retention = ctx.welcome_retention_secs;
+        self.retain_pending(|p| now.saturating_sub(p.added_at) <= retention)
     }
 
     /// `welcome_info`: the tree of the epoch the signer was added in. The
