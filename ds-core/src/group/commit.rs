@@ -269,18 +269,30 @@ impl DsGroup {
             staged,
             message,
             committer,
+            committer_leaf,
             group_info,
             added: added_by_proposal,
+            removed: removed_by_proposal,
             ..
         } = staged;
+        // Only adds, removes and external joins move clients between leaves;
+        // an update keeps the roster (its client id is checked unchanged).
+        let leaves_changed = !added_by_proposal.is_empty()
+            || !removed_by_proposal.is_empty()
+            || committer_leaf.is_none();
         let welcomed: Vec<(ClientId, Vec<u8>)> = added_by_proposal
             .into_iter()
             .map(|a| (a.client, a.key_package_ref.as_slice().to_vec()))
             .collect();
         self.group.merge(staged)?;
-        let roster = Roster::of(self.group.public())?;
-        let (added, removed) = roster.diff(&self.roster);
-        self.roster = roster;
+        let (added, removed) = if leaves_changed {
+            let roster = Roster::of(self.group.public())?;
+            let diff = roster.diff(&self.roster);
+            self.roster = roster;
+            diff
+        } else {
+            (Vec::new(), Vec::new())
+        };
         self.meta.group_info = group_info;
         self.meta.stored_proposals.clear();
         self.after_commit(ctx, &committer, &removed, &welcomed, now)?;

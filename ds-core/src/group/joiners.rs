@@ -173,7 +173,7 @@ impl DsGroup {
             .meta
             .stored_proposals
             .iter()
-            .map(|p| Bytes::new(p.clone()))
+            .map(|p| Bytes::new(p.to_vec()))
             .collect::<Result<Vec<_>, _>>()
             .and_then(List::new)
             .map_err(internal)?;

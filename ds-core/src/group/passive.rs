@@ -117,14 +117,14 @@ impl PassiveGroup {
         Ok(Self { public, store })
     }
 
-    /// The serialized state.
-    pub(crate) fn blobs(&self) -> PublicGroupBlobs {
-        self.store.blobs()
+    /// Runs `f` on the serialized state without copying it.
+    pub(crate) fn with_blobs<R>(&self, f: impl FnOnce(&PublicGroupBlobs) -> R) -> R {
+        self.store.with_blobs(f)
     }
 
     /// Serializes the state (postcard; see `state.rs` for the versioned envelope).
     pub fn to_bytes(&self) -> Result<Vec<u8>, DsError> {
-        postcard::to_stdvec(&self.blobs()).map_err(internal)
+        self.with_blobs(|b| postcard::to_stdvec(b)).map_err(internal)
     }
 
     /// Restores a state written by [`PassiveGroup::to_bytes`].

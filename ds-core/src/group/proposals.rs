@@ -37,7 +37,7 @@ impl DsGroup {
     /// Stores a validated proposal for the rest of the epoch.
     fn store_proposal(&mut self, proposal: QueuedProposal, bytes: &[u8]) -> Result<(), DsError> {
         self.group.store_proposal(proposal)?;
-        self.meta.stored_proposals.push(bytes.to_vec());
+        self.meta.stored_proposals.push(bytes.to_vec().into());
         Ok(())
     }
 

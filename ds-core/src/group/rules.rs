@@ -1,6 +1,6 @@
 //! The draft's per-operation validation rules, applied to a staged commit.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use openmls::prelude::{ExtensionType, KeyPackage, ProposalType};
 
@@ -213,6 +213,11 @@ pub(crate) fn match_welcomes(
     staged: &Staged,
     welcomes: &[MlsBytes],
 ) -> Result<Vec<Effect>, DsError> {
+    let by_ref: HashMap<&[u8], &ClientId> = staged
+        .added
+        .iter()
+        .map(|a| (a.key_package_ref.as_slice(), &a.client))
+        .collect();
     let mut covered: HashSet<&ClientId> = HashSet::new();
     let mut effects = Vec::with_capacity(welcomes.len());
     for bytes in welcomes {
@@ -220,23 +225,19 @@ pub(crate) fn match_welcomes(
         let mut recipients = Vec::new();
         for secret in w.secrets() {
             let target = secret.new_member();
-            let added = staged
-                .added
-                .iter()
-                .find(|a| a.key_package_ref == target)
-                .ok_or_else(|| {
+            let client = *by_ref.get(target.as_slice()).ok_or_else(|| {
                     DsError::new(
                         DsErrorCode::WelcomeMismatch,
                         "a Welcome is for a key package the commit does not add",
                     )
                 })?;
-            if !covered.insert(&added.client) {
+            if !covered.insert(client) {
                 return Err(DsError::new(
                     DsErrorCode::WelcomeMismatch,
-                    format!("{} is covered by two Welcomes", added.client),
+                    format!("{} is covered by two Welcomes", client),
                 ));
             }
-            recipients.push(added.client.clone());
+            recipients.push(client.clone());
         }
         if recipients.is_empty() {
             return Err(DsError::new(

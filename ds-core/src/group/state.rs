@@ -5,6 +5,7 @@
 //! state of an unknown format is refused (`CorruptState`), never guessed at.
 
 use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
 
 use super::DsGroup;
 use super::passive::PassiveGroup;
@@ -21,7 +22,9 @@ pub(crate) struct PendingJoin {
     pub client: String,
     pub epoch: u64,
     pub leaf: u32,
+    #[serde(with = "serde_bytes")]
     pub key_package_ref: Vec<u8>,
+    #[serde(with = "serde_bytes")]
     pub signature_key: Vec<u8>,
     pub added_at: u64,
 }
@@ -30,6 +33,7 @@ pub(crate) struct PendingJoin {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct EpochTree {
     pub epoch: u64,
+    #[serde(with = "serde_bytes")]
     pub tree: Vec<u8>,
 }
 
@@ -38,11 +42,12 @@ pub(crate) struct EpochTree {
 pub(crate) struct GroupMeta {
     pub connection: bool,
     /// The current epoch's signed GroupInfo, as an MLSMessage.
+    #[serde(with = "serde_bytes")]
     pub group_info: Vec<u8>,
     pub pending_joins: Vec<PendingJoin>,
     pub epoch_trees: Vec<EpochTree>,
     /// MLSMessages of the proposals stored in the current epoch.
-    pub stored_proposals: Vec<Vec<u8>>,
+    pub stored_proposals: Vec<ByteBuf>,
     /// Clients the DS wants removed; re-proposed each epoch until committed.
     pub ds_removals: Vec<String>,
 }
@@ -57,10 +62,17 @@ impl GroupMeta {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct StoredGroup {
     public: PublicGroupBlobs,
     meta: GroupMeta,
+}
+
+/// The same layout as [`StoredGroup`], borrowed, so saving copies nothing.
+#[derive(Serialize)]
+struct StoredGroupRef<'a> {
+    public: &'a PublicGroupBlobs,
+    meta: &'a GroupMeta,
 }
 
 fn corrupt(detail: impl std::fmt::Display) -> DsError {
@@ -73,11 +85,15 @@ fn corrupt(detail: impl std::fmt::Display) -> DsError {
 impl DsGroup {
     /// Serializes the whole group state.
     pub fn to_bytes(&self) -> Result<Vec<u8>, DsError> {
-        let stored = StoredGroup {
-            public: self.group.blobs(),
-            meta: self.meta.clone(),
-        };
-        postcard::to_extend(&stored, STATE_FORMAT.to_be_bytes().to_vec()).map_err(corrupt)
+        self.group
+            .with_blobs(|public| {
+                let stored = StoredGroupRef {
+                    public,
+                    meta: &self.meta,
+                };
+                postcard::to_extend(&stored, STATE_FORMAT.to_be_bytes().to_vec())
+            })
+            .map_err(corrupt)
     }
 
     /// Restores a group saved by [`DsGroup::to_bytes`].

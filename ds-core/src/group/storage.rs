@@ -11,6 +11,7 @@ use std::cell::RefCell;
 use openmls_traits::public_storage::PublicStorageProvider;
 use openmls_traits::storage::{CURRENT_VERSION, traits};
 use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
 
 /// Why a blob could not be written or read.
 #[derive(Debug, thiserror::Error)]
@@ -20,12 +21,16 @@ pub struct BlobError(#[from] postcard::Error);
 /// The serialized pieces of one `PublicGroup`.
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PublicGroupBlobs {
+    #[serde(with = "serde_bytes")]
     pub(crate) tree: Option<Vec<u8>>,
+    #[serde(with = "serde_bytes")]
     pub(crate) context: Option<Vec<u8>>,
+    #[serde(with = "serde_bytes")]
     pub(crate) interim_transcript_hash: Option<Vec<u8>>,
+    #[serde(with = "serde_bytes")]
     pub(crate) confirmation_tag: Option<Vec<u8>>,
     /// Queued proposals keyed by their encoded reference, in arrival order.
-    pub(crate) proposals: Vec<(Vec<u8>, Vec<u8>)>,
+    pub(crate) proposals: Vec<(ByteBuf, ByteBuf)>,
 }
 
 /// Storage for exactly one group; the group id keys are ignored.
@@ -45,6 +50,11 @@ impl BlobStore {
     /// A copy of the current blobs.
     pub fn blobs(&self) -> PublicGroupBlobs {
         self.blobs.borrow().clone()
+    }
+
+    /// Runs `f` on the current blobs without copying them.
+    pub fn with_blobs<R>(&self, f: impl FnOnce(&PublicGroupBlobs) -> R) -> R {
+        f(&self.blobs.borrow())
     }
 }
 
@@ -118,8 +128,8 @@ impl PublicStorageProvider<CURRENT_VERSION> for BlobStore {
         proposal_ref: &R,
         proposal: &P,
     ) -> Result<(), BlobError> {
-        let key = enc(proposal_ref)?;
-        let value = enc(proposal)?;
+        let key = ByteBuf::from(enc(proposal_ref)?);
+        let value = ByteBuf::from(enc(proposal)?);
         let mut blobs = self.blobs.borrow_mut();
         blobs.proposals.retain(|(k, _)| *k != key);
         blobs.proposals.push((key, value));
@@ -214,7 +224,10 @@ impl PublicStorageProvider<CURRENT_VERSION> for BlobStore {
         proposal_ref: &R,
     ) -> Result<(), BlobError> {
         let key = enc(proposal_ref)?;
-        self.blobs.borrow_mut().proposals.retain(|(k, _)| *k != key);
+        self.blobs
+            .borrow_mut()
+            .proposals
+            .retain(|(k, _)| k.as_slice() != key.as_slice());
         Ok(())
     }
 
