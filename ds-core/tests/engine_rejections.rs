@@ -1320,6 +1320,17 @@ fn unauthorized_external_commit_info() {
 }
 
 #[test]
+fn wrong_group_external_commit_info() {
+    let mut w = world_with(&[BOB]);
+    let request = anonymous(DsRequestBody::ExternalCommitInfo(
+        ExternalCommitInfoRequest {
+            group_id: GroupId::new("other@ds-a.example").unwrap(),
+        },
+    ));
+    assert_rejected_as(&mut w, &request, Some(ALICE), DsErrorCode::WrongGroup);
+}
+
+#[test]
 fn incomplete_group_deletion() {
     let mut w = world_with(&[BOB, CAROL]);
     let bob_leaf = leaf_of(&w, BOB);

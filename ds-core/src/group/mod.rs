@@ -1,7 +1,8 @@
 //! The owning DS's view of one group.
 //!
-//! A [`DsGroup`] is openmls's [`PublicGroup`] (tree, context, transcript
-//! hashes, proposals of this epoch) plus what the DS keeps for joiners. Each
+//! A [`DsGroup`] is a [`PassiveGroup`] (openmls's [`PublicGroup`]: tree,
+//! context, transcript hashes, proposals of this epoch) plus the draft's
+//! operation rules, the roster and what the DS keeps for joiners. Each
 //! request goes through [`DsGroup::process`]: all validation happens before
 //! anything is changed, so an error always leaves the state as it was. The
 //! caller saves [`DsGroup::to_bytes`] whenever [`Outcome::state_changed`].
@@ -123,7 +124,15 @@ impl DsGroup {
             DsRequestBody::SelfRemoveClient(r) => self.self_remove(ctx, request, r),
             DsRequestBody::SendMessage(r) => self.send_message(ctx, request, r),
             DsRequestBody::WelcomeInfo(r) => self.welcome_info(ctx, request, r),
-            DsRequestBody::ExternalCommitInfo(_) => self.external_commit_info(requester),
+            DsRequestBody::ExternalCommitInfo(r) => {
+                if r.group_id != self.id {
+                    return Err(DsError::new(
+                        DsErrorCode::WrongGroup,
+                        "external_commit_info for another group",
+                    ));
+                }
+                self.external_commit_info(requester)
+            }
             DsRequestBody::RequestGroupId
             | DsRequestBody::CreateGroup(_)
             | DsRequestBody::SignaturePublicKey

@@ -226,11 +226,11 @@ pub(crate) fn match_welcomes(
         for secret in w.secrets() {
             let target = secret.new_member();
             let client = *by_ref.get(target.as_slice()).ok_or_else(|| {
-                    DsError::new(
-                        DsErrorCode::WelcomeMismatch,
-                        "a Welcome is for a key package the commit does not add",
-                    )
-                })?;
+                DsError::new(
+                    DsErrorCode::WelcomeMismatch,
+                    "a Welcome is for a key package the commit does not add",
+                )
+            })?;
             if !covered.insert(client) {
                 return Err(DsError::new(
                     DsErrorCode::WelcomeMismatch,
