@@ -3,5 +3,9 @@
 //! client queues and live push, key-package directory, authentication, rate
 //! limits, admin endpoints and graceful shutdown.
 //!
-//! Not built yet: this crate is the subject of issue 3. It must not contain
-//! protocol rules — those live in `ds-core`.
+//! Being built (issue 3). Present so far: [`storage`], the database layer
+//! every request handler writes through. This crate must not contain protocol
+//! rules — those live in `ds-core`; storage keeps bytes and enforces only
+//! ordering, atomicity and the delivery bookkeeping.
+
+pub mod storage;

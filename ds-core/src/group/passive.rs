@@ -124,8 +124,7 @@ impl PassiveGroup {
 
     /// Serializes the state (postcard; see `state.rs` for the versioned envelope).
     pub fn to_bytes(&self) -> Result<Vec<u8>, DsError> {
-        self.with_blobs(|b| postcard::to_stdvec(b))
-            .map_err(internal)
+        self.with_blobs(postcard::to_stdvec).map_err(internal)
     }
 
     /// Restores a state written by [`PassiveGroup::to_bytes`].

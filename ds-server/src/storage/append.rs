@@ -1,0 +1,111 @@
+//! Application messages: the hot path. Many concurrent sends are written in
+//! one transaction (group commit), and each costs the same whatever the size
+//! of its group: one log row, one group-row update, and one outbox row per
+//! other DS domain — never a row per recipient.
+
+use super::log::insert_entry;
+use super::numbers::{from_db, to_db};
+use super::outbox::{self, NewOutboxEntry};
+use super::{StorageError, Store, Timestamp};
+
+/// One application message to append to its group's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppendMessage {
+    /// The group.
+    pub group_id: String,
+    /// The epoch the message was validated against; the append happens only
+    /// if the group is still in it.
+    pub expected_epoch: u64,
+    /// The sending client.
+    pub sender: String,
+    /// The message bytes, opaque to storage.
+    pub message: Vec<u8>,
+    /// Fan-outs to the other DS domains with members in the group.
+    pub outbox: Vec<NewOutboxEntry>,
+}
+
+/// Why one message of a batch was not appended; the others are unaffected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AppendRejected {
+    /// The group has moved to another epoch since the message was validated.
+    #[error("the group is no longer in the message's epoch")]
+    EpochConflict,
+    /// No active group has this id.
+    #[error("no active group with this id")]
+    GroupNotFound,
+}
+
+impl Store {
+    /// Appends a batch of application messages in one transaction. Each message
+    /// gets the next gap-free number of its group if the group is still at its
+    /// `expected_epoch`, else its own [`AppendRejected`]; results are in the
+    /// batch's order, and messages of one group keep their relative order.
+    /// An `Err` means the whole batch failed and nothing was written.
+    pub async fn append_messages(
+        &self,
+        batch: &[AppendMessage],
+        now: Timestamp,
+    ) -> Result<Vec<Result<u64, AppendRejected>>, StorageError> {
+        let now = now.to_db()?;
+        // Group rows are locked in one global order, so two batches touching
+        // the same groups can never deadlock on PostgreSQL.
+        let mut order: Vec<usize> = (0..batch.len()).collect();
+        order.sort_by(|&a, &b| batch[a].group_id.cmp(&batch[b].group_id));
+
+        let mut results = vec![Err(AppendRejected::GroupNotFound); batch.len()];
+        let mut tx = self.begin_write().await?;
+        for index in order {
+            let item = &batch[index];
+            let seq: Option<i64> = sqlx::query_scalar(
+                "UPDATE groups SET next_seq = next_seq + 1
+                 WHERE group_id = $1 AND status = 'active' AND epoch = $2
+                 RETURNING next_seq - 1",
+            )
+            .bind(&item.group_id)
+            .bind(to_db(item.expected_epoch, "epoch")?)
+            .fetch_optional(tx.conn())
+            .await?;
+            results[index] = match seq {
+                Some(seq) => {
+                    insert_entry(
+                        tx.conn(),
+                        &item.group_id,
+                        seq,
+                        Some(&item.sender),
+                        &item.message,
+                        now,
+                    )
+                    .await?;
+                    outbox::enqueue(
+                        tx.conn(),
+                        &item.outbox,
+                        &item.group_id,
+                        Some((seq, seq)),
+                        now,
+                    )
+                    .await?;
+                    Ok(from_db(seq, "log sequence number")?)
+                }
+                None => Err(rejection(&mut tx, &item.group_id).await?),
+            };
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+}
+
+/// Tells an epoch conflict from a missing group, inside the batch's transaction.
+async fn rejection(
+    tx: &mut super::store::WriteTx,
+    group_id: &str,
+) -> Result<AppendRejected, StorageError> {
+    let active: Option<i64> =
+        sqlx::query_scalar("SELECT epoch FROM groups WHERE group_id = $1 AND status = 'active'")
+            .bind(group_id)
+            .fetch_optional(tx.conn())
+            .await?;
+    Ok(match active {
+        Some(_) => AppendRejected::EpochConflict,
+        None => AppendRejected::GroupNotFound,
+    })
+}

@@ -1,0 +1,149 @@
+//! The durable fan-out outbox: messages for other DS domains, written in the
+//! same transaction as the change that caused them and deleted only once the
+//! destination acknowledged them.
+//!
+//! Order: rows are read in `id` order per destination. All writers of one
+//! group are serialised by that group's row, so a later change of a group
+//! always gets a larger id than an earlier one and becomes visible after it:
+//! each group's fan-out reaches a destination in order. Rows of different
+//! groups may interleave.
+
+use sqlx::AnyConnection;
+
+use super::numbers::{from_db, len_to_db, to_db};
+use super::{StorageError, Store, Timestamp};
+
+/// A fan-out to write with a group change or message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOutboxEntry {
+    /// The DS domain to deliver to.
+    pub destination: String,
+    /// What to send, opaque to storage (the federation layer signs and wraps it).
+    pub payload: Vec<u8>,
+}
+
+/// A pending fan-out as read back by the federation sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// Delivery order within the destination; the handle for [`Store::outbox_delete`].
+    pub id: u64,
+    /// The DS domain to deliver to.
+    pub destination: String,
+    /// The group whose log entries `first_seq..=last_seq` this fan-out carries,
+    /// so the receiving DS can keep them under the same numbers.
+    pub group_id: Option<String>,
+    /// First log sequence number the fan-out belongs to.
+    pub first_seq: Option<u64>,
+    /// Last log sequence number the fan-out belongs to.
+    pub last_seq: Option<u64>,
+    /// What to send.
+    pub payload: Vec<u8>,
+    /// When it was written.
+    pub created_at: Timestamp,
+}
+
+/// Writes fan-outs tied to the group log entries `seqs` (first, last).
+pub(super) async fn enqueue(
+    conn: &mut AnyConnection,
+    entries: &[NewOutboxEntry],
+    group_id: &str,
+    seqs: Option<(i64, i64)>,
+    now: i64,
+) -> Result<(), StorageError> {
+    for entry in entries {
+        sqlx::query(
+            "INSERT INTO outbox (destination, group_id, first_seq, last_seq, payload, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&entry.destination)
+        .bind(group_id)
+        .bind(seqs.map(|(first, _)| first))
+        .bind(seqs.map(|(_, last)| last))
+        .bind(&entry.payload)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+type OutboxRow = (
+    i64,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Vec<u8>,
+    i64,
+);
+
+impl Store {
+    /// The oldest `limit` undelivered fan-outs for `destination`, in delivery order.
+    pub async fn outbox_pending(
+        &self,
+        destination: &str,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, StorageError> {
+        let rows: Vec<OutboxRow> = sqlx::query_as(
+            "SELECT id, destination, group_id, first_seq, last_seq, payload, created_at
+             FROM outbox WHERE destination = $1 ORDER BY id LIMIT $2",
+        )
+        .bind(destination)
+        .bind(len_to_db(limit, "outbox page size")?)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(
+                |(id, destination, group_id, first_seq, last_seq, payload, created_at)| {
+                    Ok(OutboxEntry {
+                        id: from_db(id, "outbox id")?,
+                        destination,
+                        group_id,
+                        first_seq: first_seq
+                            .map(|seq| from_db(seq, "outbox first_seq"))
+                            .transpose()?,
+                        last_seq: last_seq
+                            .map(|seq| from_db(seq, "outbox last_seq"))
+                            .transpose()?,
+                        payload,
+                        created_at: Timestamp::from_db(created_at)?,
+                    })
+                },
+            )
+            .collect()
+    }
+
+    /// Forgets fan-outs the destination acknowledged. Unknown ids are ignored,
+    /// so a repeated acknowledgement is harmless. Returns how many were deleted.
+    pub async fn outbox_delete(&self, ids: &[u64]) -> Result<u64, StorageError> {
+        let mut tx = self.begin_write().await?;
+        let mut deleted = 0;
+        for &id in ids {
+            deleted += sqlx::query("DELETE FROM outbox WHERE id = $1")
+                .bind(to_db(id, "outbox id")?)
+                .execute(tx.conn())
+                .await?
+                .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    /// How many fan-outs wait for delivery, over all destinations (a metric).
+    pub async fn outbox_depth(&self) -> Result<u64, StorageError> {
+        let depth: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+            .fetch_one(&self.pool)
+            .await?;
+        from_db(depth, "outbox depth")
+    }
+
+    /// The destinations that have pending fan-outs (so a sender knows whom to serve).
+    pub async fn outbox_destinations(&self) -> Result<Vec<String>, StorageError> {
+        let mut destinations: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT destination FROM outbox")
+                .fetch_all(&self.pool)
+                .await?;
+        destinations.sort_unstable();
+        Ok(destinations)
+    }
+}
