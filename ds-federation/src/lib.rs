@@ -2,4 +2,6 @@
 //! `DSFanoutRequest`s, fetching and caching other domains' keys over
 //! authenticated HTTPS, domain resolution and the fan-out HTTP client.
 //!
-//! Not built yet: this crate is the subject of issue 4.
+//! So far: [`identity`], the persisted Ed25519 key. The rest is issue 4.
+
+pub mod identity;

@@ -88,8 +88,14 @@ impl<const MAX: usize> Deserialize for Bytes<MAX> {
 }
 
 /// A list with an RFC 9420 varint byte-length prefix and at most `MAX` items.
-#[derive(Clone, PartialEq, Eq, Debug, Default)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub struct List<T, const MAX: usize>(Vec<T>);
+
+impl<T, const MAX: usize> Default for List<T, MAX> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
 
 impl<T, const MAX: usize> List<T, MAX> {
     /// Wraps `items`, or fails when there are more than the bound allows.

@@ -1,0 +1,222 @@
+//! The server configuration: built-in defaults, then an optional TOML file,
+//! then `MIMI_DS__*` environment variables (`__` separates sections, so
+//! `MIMI_DS__LISTEN__ADDRESS` sets `listen.address`), validated into a
+//! [`Config`]. Every option is documented in `deploy/mimi-ds.example.toml`.
+
+mod error;
+mod raw;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ::config::{Environment, File, FileFormat};
+use ds_core::wire::Domain;
+
+pub use error::ConfigError;
+use raw::{RawConfig, RawLimits};
+
+use crate::http::Limits;
+
+/// The built-in defaults, embedded in the binary.
+pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
+
+/// Prefix of the environment variables that override the configuration.
+pub const ENV_PREFIX: &str = "MIMI_DS";
+
+/// Separator of prefix and nested keys in environment variable names.
+pub const ENV_SEPARATOR: &str = "__";
+
+/// Largest accepted `limits.max_body_bytes` (1 GiB).
+pub const MAX_BODY_BYTES_CEILING: u64 = 1 << 30;
+
+/// Largest accepted timeout, in seconds (one hour).
+pub const MAX_TIMEOUT_SECS: u64 = 3600;
+
+/// Name of the SQLite database file inside the data directory (default URL).
+pub const DEFAULT_SQLITE_FILE: &str = "mimi-ds.sqlite3";
+
+/// A validated server configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// This DS's domain.
+    pub domain: Domain,
+    /// Address of the public HTTPS listener.
+    pub listen: SocketAddr,
+    /// Address of the plain-HTTP admin listener (health, readiness, metrics).
+    pub admin_listen: SocketAddr,
+    /// Directory for the database (SQLite default), the dev certificate and other state.
+    pub data_dir: PathBuf,
+    /// Where the TLS certificate comes from.
+    pub tls: TlsSource,
+    /// sqlx database URL (`sqlite://…` or `postgres://…`).
+    pub database_url: String,
+    /// Transport limits.
+    pub limits: Limits,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// Where the server's certificate and key come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    /// PEM files given by the operator.
+    Files {
+        /// Certificate chain (leaf first).
+        cert: PathBuf,
+        /// Private key (PKCS#8, PKCS#1 or SEC1).
+        key: PathBuf,
+    },
+    /// A self-signed development certificate, generated into the data directory
+    /// on first start and reused afterwards.
+    DevSelfSigned,
+}
+
+/// Log output settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogConfig {
+    /// Line format.
+    pub format: LogFormat,
+    /// `tracing-subscriber` env-filter directives (`RUST_LOG` wins when set).
+    pub filter: String,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable text.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Config {
+    /// Loads the defaults, the optional `file` and the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with_env(file, None)
+    }
+
+    /// Like [`Config::load`], but reads the overrides from `env` instead of
+    /// the process environment when it is `Some` (for tests and tools).
+    pub fn load_with_env(
+        file: Option<&Path>,
+        env: Option<HashMap<String, String>>,
+    ) -> Result<Self, ConfigError> {
+        let mut builder =
+            ::config::Config::builder().add_source(File::from_str(DEFAULTS_TOML, FileFormat::Toml));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::MissingFile(path.to_path_buf()));
+            }
+            builder = builder.add_source(File::from(path).format(FileFormat::Toml));
+        }
+        let environment = Environment::with_prefix(ENV_PREFIX)
+            .prefix_separator(ENV_SEPARATOR)
+            .separator(ENV_SEPARATOR)
+            .try_parsing(true)
+            .source(env);
+        let raw: RawConfig = builder.add_source(environment).build()?.try_deserialize()?;
+        Self::validate(raw)
+    }
+
+    fn validate(raw: RawConfig) -> Result<Self, ConfigError> {
+        let domain = Domain::new(&raw.domain)?;
+        let listen = parse_address("listen.address", &raw.listen.address)?;
+        let admin_listen = parse_address("admin.address", &raw.admin.address)?;
+        if raw.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::EmptyDataDir);
+        }
+        let tls = match (raw.tls.cert, raw.tls.key) {
+            (Some(cert), Some(key)) => TlsSource::Files { cert, key },
+            (None, None) => TlsSource::DevSelfSigned,
+            (Some(_), None) => return Err(ConfigError::TlsIncomplete { set: "tls.cert" }),
+            (None, Some(_)) => return Err(ConfigError::TlsIncomplete { set: "tls.key" }),
+        };
+        let database_url = match raw.database_url {
+            Some(url) => validate_database_url(url)?,
+            None => format!(
+                "sqlite://{}",
+                raw.data_dir.join(DEFAULT_SQLITE_FILE).display()
+            ),
+        };
+        let limits = validate_limits(&raw.limits)?;
+        let format = match raw.log.format.as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => return Err(ConfigError::LogFormat(other.to_owned())),
+        };
+        if let Err(e) = raw.log.filter.parse::<tracing_subscriber::EnvFilter>() {
+            return Err(ConfigError::LogFilter {
+                value: raw.log.filter,
+                reason: e.to_string(),
+            });
+        }
+        Ok(Self {
+            domain,
+            listen,
+            admin_listen,
+            data_dir: raw.data_dir,
+            tls,
+            database_url,
+            limits,
+            log: LogConfig {
+                format,
+                filter: raw.log.filter,
+            },
+        })
+    }
+}
+
+fn parse_address(field: &'static str, value: &str) -> Result<SocketAddr, ConfigError> {
+    value.parse().map_err(|_| ConfigError::Address {
+        field,
+        value: value.to_owned(),
+    })
+}
+
+fn validate_database_url(url: String) -> Result<String, ConfigError> {
+    let supported = ["sqlite:", "postgres://", "postgresql://"];
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    if supported.iter().any(|p| url.starts_with(p)) && url.len() > "sqlite:".len() && !in_memory {
+        Ok(url)
+    } else {
+        Err(ConfigError::DatabaseUrl(url))
+    }
+}
+
+fn validate_limits(raw: &RawLimits) -> Result<Limits, ConfigError> {
+    let positive = |field: &'static str, value: u64, max: u64| {
+        if value == 0 {
+            Err(ConfigError::Zero { field })
+        } else if value > max {
+            Err(ConfigError::TooLarge { field, value, max })
+        } else {
+            Ok(value)
+        }
+    };
+    let body = positive(
+        "limits.max_body_bytes",
+        raw.max_body_bytes,
+        MAX_BODY_BYTES_CEILING,
+    )?;
+    // Tokio's semaphore holds at most `usize::MAX >> 3` permits.
+    let max_permits = (usize::MAX >> 3) as u64;
+    let connections = positive("limits.max_connections", raw.max_connections, max_permits)?;
+    let header = positive(
+        "limits.header_read_timeout_secs",
+        raw.header_read_timeout_secs,
+        MAX_TIMEOUT_SECS,
+    )?;
+    let handshake = positive(
+        "limits.tls_handshake_timeout_secs",
+        raw.tls_handshake_timeout_secs,
+        MAX_TIMEOUT_SECS,
+    )?;
+    Ok(Limits {
+        max_body_bytes: usize::try_from(body).unwrap_or(usize::MAX),
+        max_connections: usize::try_from(connections).unwrap_or(usize::MAX >> 3),
+        header_read_timeout: Duration::from_secs(header),
+        tls_handshake_timeout: Duration::from_secs(handshake),
+    })
+}

@@ -1,0 +1,16 @@
+//! The seam between the transport and the protocol layer.
+
+use std::future::Future;
+
+use ds_core::wire::{DsRequest, DsResponseBody};
+
+/// Handles decoded `DSRequest`s (`POST /mimi/v1/ds`).
+///
+/// The transport decodes the body, calls [`DsEndpoint::handle`] and sends
+/// the returned body in a version-1 `DSResponse` with HTTP status 200 —
+/// refusals included (spec §12). Implementations report every failure as
+/// `DsResponseBody::Error`; they never see undecodable bodies.
+pub trait DsEndpoint: Send + Sync + 'static {
+    /// Answers one request.
+    fn handle(&self, request: DsRequest) -> impl Future<Output = DsResponseBody> + Send;
+}

@@ -1,0 +1,52 @@
+//! Hot group states kept in memory, so a message does not pay for
+//! deserializing a large tree. The cache is optimistic: every write to
+//! storage is conditional on the epoch and revision the cached state had, so
+//! a state another process changed is detected at write time, dropped and
+//! reloaded.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use ds_core::group::DsGroup;
+use ds_core::wire::GroupId;
+
+/// A group as last loaded or written by this process.
+#[derive(Debug)]
+pub struct CachedGroup {
+    /// The engine's state.
+    pub group: DsGroup,
+    /// The storage revision `group` corresponds to.
+    pub revision: u64,
+}
+
+/// One slot per group; the async mutex serializes this process's requests
+/// for a group (other processes are ordered by the database).
+type Slot = Arc<tokio::sync::Mutex<Option<CachedGroup>>>;
+
+/// The groups this process has touched.
+#[derive(Debug, Default)]
+pub struct GroupCache {
+    slots: Mutex<HashMap<GroupId, Slot>>,
+}
+
+impl GroupCache {
+    /// The slot of `group_id`, created empty if needed.
+    pub(crate) fn slot(&self, group_id: &GroupId) -> Slot {
+        let mut slots = match self.slots.lock() {
+            Ok(guard) => guard,
+            // A panic while holding this lock cannot leave the map inconsistent.
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        slots.entry(group_id.clone()).or_default().clone()
+    }
+
+    /// Number of groups with a slot (for metrics).
+    pub fn len(&self) -> usize {
+        self.slots.lock().map(|s| s.len()).unwrap_or(0)
+    }
+
+    /// Whether no group is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

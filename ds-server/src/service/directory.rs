@@ -1,0 +1,94 @@
+//! Operations that are not about a group: the DS's keys and the key-package
+//! directory of this DS's clients.
+
+use ds_core::wire::{
+    Bytes, ConnectionKeyPackagesRequest, DsError, DsErrorCode, DsKeyPackage, DsResponseBody,
+    DsSigningKey, KeyPackages, KeyPackagesRequest, List, ShortBytes, SignaturePublicKeys,
+};
+
+use super::DsService;
+use super::errors::internal;
+use crate::storage::Timestamp;
+
+/// TLS SignatureScheme of Ed25519.
+const ED25519: u16 = 0x0807;
+
+impl DsService {
+    /// `signature_public_key`: the DS's current external-sender key.
+    pub(super) fn signature_public_key(&self) -> DsResponseBody {
+        let key = self.inner.ctx.ds_signature_key().as_slice().to_vec();
+        let keys = Bytes::new(key)
+            .ok()
+            .and_then(|public_key| {
+                List::new(vec![DsSigningKey {
+                    key_id: ShortBytes::default(),
+                    signature_scheme: ED25519,
+                    public_key,
+                    not_after: 0,
+                }])
+                .ok()
+            })
+            .unwrap_or_default();
+        DsResponseBody::SignaturePublicKey(SignaturePublicKeys { keys })
+    }
+
+    /// `key_packages`: one key package per requested client of this DS.
+    pub(super) async fn key_packages(
+        &self,
+        request: &KeyPackagesRequest,
+    ) -> Result<DsResponseBody, DsError> {
+        let local = self.inner.ctx.domain().as_str();
+        let mut key_packages = Vec::with_capacity(request.client_ids.len());
+        for client in request.client_ids.as_slice() {
+            if client.domain() != local {
+                return Err(DsError::new(
+                    DsErrorCode::UnknownClient,
+                    format!("{client} is not a client of {local}"),
+                ));
+            }
+            let store = &self.inner.store;
+            if store
+                .client(client.as_str())
+                .await
+                .map_err(internal)?
+                .is_none()
+            {
+                return Err(DsError::new(
+                    DsErrorCode::UnknownClient,
+                    format!("{client} is not registered here"),
+                ));
+            }
+            let key_package = store
+                .take_key_package(client.as_str(), false, Timestamp::now())
+                .await
+                .map_err(internal)?
+                .ok_or_else(|| {
+                    DsError::new(
+                        DsErrorCode::NoKeyPackage,
+                        format!("{client} has no key package to hand out"),
+                    )
+                })?;
+            let bytes = Bytes::new(key_package)
+                .map_err(|e| DsError::new(DsErrorCode::InternalError, e.to_string()))?;
+            key_packages.push(DsKeyPackage::MlsKeyPackage(bytes));
+        }
+        let key_packages = List::new(key_packages)
+            .map_err(|e| DsError::new(DsErrorCode::InternalError, e.to_string()))?;
+        Ok(DsResponseBody::KeyPackages(KeyPackages { key_packages }))
+    }
+
+    /// `connection_key_packages`: needs the user directory of the client
+    /// registration work, which is not built yet.
+    pub(super) async fn connection_key_packages(
+        &self,
+        request: &ConnectionKeyPackagesRequest,
+    ) -> Result<DsResponseBody, DsError> {
+        Err(DsError::new(
+            DsErrorCode::UnsupportedOperation,
+            format!(
+                "connection key packages of {} are not served yet",
+                request.user_id
+            ),
+        ))
+    }
+}

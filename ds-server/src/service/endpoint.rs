@@ -1,0 +1,13 @@
+//! The service as the HTTP layer's `DSRequest` handler.
+
+use ds_core::wire::{DsRequest, DsResponseBody};
+
+use super::DsService;
+use crate::http::DsEndpoint;
+
+impl DsEndpoint for DsService {
+    async fn handle(&self, request: DsRequest) -> DsResponseBody {
+        // No transport-level client authentication yet: no requester.
+        DsService::handle(self, &request, None).await
+    }
+}

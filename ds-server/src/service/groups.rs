@@ -1,0 +1,288 @@
+//! Group operations: allocation, creation, and every request addressed to an
+//! existing group.
+
+use ds_core::group::{DsGroup, Outcome};
+use ds_core::wire::{
+    ClientId, CreateGroupRequest, DsError, DsErrorCode, DsRequest, DsRequestBody, DsResponseBody,
+    GroupId,
+};
+use openmls_traits::random::OpenMlsRand;
+
+use super::DsService;
+use super::cache::CachedGroup;
+use super::errors::internal;
+use super::fanout::{plan, remote_members};
+use crate::storage::{
+    AppendMessage, AppendRejected, GroupChange, GroupIdStatus, NewGroup, StorageError, Timestamp,
+};
+
+/// How often an operation is re-run after another writer changed the group.
+const ATTEMPTS: usize = 3;
+
+fn now() -> Timestamp {
+    Timestamp::now()
+}
+
+impl DsService {
+    /// `request_group_id`: a fresh random id of this domain, reserved in storage.
+    pub(super) async fn request_group_id(&self) -> Result<DsResponseBody, DsError> {
+        let ctx = &self.inner.ctx;
+        for _ in 0..ATTEMPTS {
+            let random = ctx
+                .crypto()
+                .random_vec(16)
+                .map_err(|_| DsError::new(DsErrorCode::InternalError, "no randomness"))?;
+            let local: String = random.iter().map(|b| format!("{b:02x}")).collect();
+            let id = GroupId::from_parts(&local, ctx.domain())
+                .map_err(|e| DsError::new(DsErrorCode::InternalError, e.to_string()))?;
+            match self.inner.store.allocate_group_id(id.as_str(), now()).await {
+                Ok(()) => return Ok(DsResponseBody::GroupId(id)),
+                Err(StorageError::GroupIdTaken(_)) => continue,
+                Err(e) => return Err(internal(e)),
+            }
+        }
+        Err(DsError::new(
+            DsErrorCode::InternalError,
+            "could not allocate a free group id",
+        ))
+    }
+
+    /// `create_group`: the id must have been reserved here and not used.
+    pub(super) async fn create_group(
+        &self,
+        request: &DsRequest,
+        body: &CreateGroupRequest,
+    ) -> Result<DsResponseBody, DsError> {
+        let inner = &self.inner;
+        if !matches!(request.auth, ds_core::wire::DsAuthData::Anonymous) {
+            return Err(DsError::new(
+                DsErrorCode::WrongAuthType,
+                "create_group is authenticated by its GroupInfo; use Anonymous",
+            ));
+        }
+        let id = &body.group_id;
+        match inner
+            .store
+            .group_id_status(id.as_str())
+            .await
+            .map_err(internal)?
+        {
+            GroupIdStatus::Reserved => {}
+            GroupIdStatus::Free => {
+                return Err(DsError::new(
+                    DsErrorCode::InvalidGroupId,
+                    format!("{id} was not allocated by request_group_id"),
+                ));
+            }
+            GroupIdStatus::InUse | GroupIdStatus::Deleted => {
+                return Err(DsError::new(
+                    DsErrorCode::GroupIdInUse,
+                    format!("{id} is taken"),
+                ));
+            }
+        }
+        let (group, outcome) = DsGroup::create(&inner.ctx, body, now().unix_secs())?;
+        let local = inner.ctx.domain().as_str();
+        let members = plan(&outcome, id, local, &Default::default()).added;
+        let state = group.to_bytes()?;
+        let slot = inner.cache.slot(id);
+        let mut cached = slot.lock().await;
+        let created = inner
+            .store
+            .create_group(
+                &NewGroup {
+                    group_id: id.as_str().to_owned(),
+                    epoch: group.epoch(),
+                    state,
+                    members,
+                    entries: Vec::new(),
+                },
+                now(),
+            )
+            .await;
+        match created {
+            Ok(created) => {
+                *cached = Some(CachedGroup {
+                    group,
+                    revision: created.revision,
+                });
+                Ok(outcome.response)
+            }
+            Err(StorageError::GroupIdNotReserved(_)) | Err(StorageError::GroupIdTaken(_)) => {
+                Err(DsError::new(
+                    DsErrorCode::GroupIdInUse,
+                    format!("{id} was taken meanwhile"),
+                ))
+            }
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    /// Any request addressed to an existing group.
+    pub(super) async fn group_operation(
+        &self,
+        request: &DsRequest,
+        requester: Option<&ClientId>,
+    ) -> Result<DsResponseBody, DsError> {
+        let inner = &self.inner;
+        let id = request.group_id().ok_or_else(|| {
+            DsError::new(
+                DsErrorCode::MalformedMessage,
+                "the request's MLS message names no well-formed group",
+            )
+        })?;
+        if id.domain() != inner.ctx.domain().as_str() {
+            return Err(DsError::new(
+                DsErrorCode::GroupNotFound,
+                format!("{id} is owned by {}, not by this DS", id.domain()),
+            ));
+        }
+        let slot = inner.cache.slot(&id);
+        let mut cached = slot.lock().await;
+        for _ in 0..ATTEMPTS {
+            if cached.is_none() {
+                *cached = Some(self.load(&id).await?);
+            }
+            let Some(entry) = cached.as_mut() else {
+                continue;
+            };
+            match self.run(entry, &id, request, requester).await {
+                Ok(Written::Done(body)) => return Ok(body),
+                Ok(Written::Deleted(body)) => {
+                    *cached = None;
+                    return Ok(body);
+                }
+                Ok(Written::Conflict) => *cached = None,
+                Err(e) => {
+                    // The engine leaves the state unchanged on its own errors;
+                    // a storage failure may leave the cache ahead of storage.
+                    if e.code == DsErrorCode::InternalError {
+                        *cached = None;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        Err(DsError::new(
+            DsErrorCode::WrongEpoch,
+            "the group kept changing while this request was processed; retry",
+        ))
+    }
+
+    /// Loads a group from storage.
+    async fn load(&self, id: &GroupId) -> Result<CachedGroup, DsError> {
+        let row = self
+            .inner
+            .store
+            .load_group(id.as_str())
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| {
+                DsError::new(DsErrorCode::GroupNotFound, format!("no group {id} here"))
+            })?;
+        Ok(CachedGroup {
+            group: DsGroup::from_bytes(&row.state)?,
+            revision: row.revision,
+        })
+    }
+
+    /// Runs the engine on the cached state and stores the outcome.
+    async fn run(
+        &self,
+        entry: &mut CachedGroup,
+        id: &GroupId,
+        request: &DsRequest,
+        requester: Option<&ClientId>,
+    ) -> Result<Written, DsError> {
+        let inner = &self.inner;
+        let local = inner.ctx.domain().as_str();
+        let remote_before = remote_members(&entry.group, local);
+        let epoch = entry.group.epoch();
+        let outcome = entry
+            .group
+            .process(&inner.ctx, request, requester, now().unix_secs())?;
+        let is_message = matches!(request.body, DsRequestBody::SendMessage(_));
+        if is_message && !outcome.state_changed {
+            return self.append(id, epoch, &outcome, &remote_before).await;
+        }
+        if !outcome.state_changed {
+            return Ok(Written::Done(outcome.response));
+        }
+        let plan = plan(&outcome, id, local, &remote_before);
+        let change = GroupChange {
+            group_id: id.as_str().to_owned(),
+            expected_epoch: epoch,
+            expected_revision: entry.revision,
+            new_epoch: entry.group.epoch(),
+            new_state: entry.group.to_bytes()?,
+            entries: plan.entries,
+            added: plan.added,
+            removed: plan.removed,
+            inbox: plan.inbox,
+            outbox: plan.outbox,
+            delete_group: plan.delete_group,
+        };
+        match inner.store.commit_group_change(&change, now()).await {
+            Ok(result) if change.delete_group => {
+                let _ = result;
+                Ok(Written::Deleted(outcome.response))
+            }
+            Ok(result) => {
+                entry.revision = result.revision;
+                Ok(Written::Done(outcome.response))
+            }
+            Err(StorageError::EpochConflict { .. }) => Ok(Written::Conflict),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    /// Appends an application message without touching the group state.
+    async fn append(
+        &self,
+        id: &GroupId,
+        epoch: u64,
+        outcome: &Outcome,
+        remote_before: &super::fanout::RemoteMembers,
+    ) -> Result<Written, DsError> {
+        let local = self.inner.ctx.domain().as_str();
+        let mut plan = plan(outcome, id, local, remote_before);
+        let Some(entry) = plan.entries.pop() else {
+            return Ok(Written::Done(outcome.response.clone()));
+        };
+        let append = AppendMessage {
+            group_id: id.as_str().to_owned(),
+            expected_epoch: epoch,
+            sender: entry.sender.unwrap_or_default(),
+            message: entry.message,
+            outbox: plan.outbox,
+        };
+        let results = self
+            .inner
+            .store
+            .append_messages(std::slice::from_ref(&append), now())
+            .await
+            .map_err(internal)?;
+        match results.into_iter().next() {
+            Some(Ok(_)) => Ok(Written::Done(outcome.response.clone())),
+            Some(Err(AppendRejected::EpochConflict)) => Ok(Written::Conflict),
+            Some(Err(AppendRejected::GroupNotFound)) => Err(DsError::new(
+                DsErrorCode::GroupNotFound,
+                format!("{id} was deleted"),
+            )),
+            None => Err(DsError::new(
+                DsErrorCode::InternalError,
+                "storage answered no result for the message",
+            )),
+        }
+    }
+}
+
+/// What storing an outcome came to.
+enum Written {
+    /// Stored (or nothing to store); answer this.
+    Done(DsResponseBody),
+    /// Stored, and the group is gone.
+    Deleted(DsResponseBody),
+    /// Another writer changed the group first: reload and run again.
+    Conflict,
+}

@@ -1,0 +1,92 @@
+//! The DS request service: one decoded [`DsRequest`] in, one
+//! [`DsResponseBody`] out. It loads a group (from its in-memory cache or from
+//! storage), runs the sans-I/O engine of `ds-core`, and stores what the engine
+//! decided — new state, log entries, roster changes, Welcomes for local
+//! clients' inboxes and fan-outs to other domains — in one storage
+//! transaction. Ordering between DS processes comes from the database: a
+//! write conditional on the epoch and revision the engine saw either commits
+//! or is retried against fresh state.
+//!
+//! It must not contain protocol rules (those are `ds-core`'s) nor transport
+//! concerns (those are `http`'s).
+
+mod cache;
+mod directory;
+mod endpoint;
+mod errors;
+mod fanout;
+mod groups;
+
+use std::sync::Arc;
+
+use ds_core::group::EngineContext;
+use ds_core::wire::{ClientId, DsError, DsErrorCode, DsRequest, DsRequestBody, DsResponseBody};
+
+use crate::storage::Store;
+
+pub use cache::GroupCache;
+
+/// Handles DS requests against one store.
+#[derive(Debug, Clone)]
+pub struct DsService {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    ctx: EngineContext,
+    store: Store,
+    cache: GroupCache,
+}
+
+impl DsService {
+    /// A service for the DS described by `ctx`, storing in `store`.
+    pub fn new(ctx: EngineContext, store: Store) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                ctx,
+                store,
+                cache: GroupCache::default(),
+            }),
+        }
+    }
+
+    /// The storage this service writes to.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Answers one request. `requester` is the client the transport
+    /// authenticated, if any.
+    pub async fn handle(
+        &self,
+        request: &DsRequest,
+        requester: Option<&ClientId>,
+    ) -> DsResponseBody {
+        match self.dispatch(request, requester).await {
+            Ok(body) => body,
+            Err(error) => DsResponseBody::Error(error),
+        }
+    }
+
+    async fn dispatch(
+        &self,
+        request: &DsRequest,
+        requester: Option<&ClientId>,
+    ) -> Result<DsResponseBody, DsError> {
+        if !request.version.is_supported() {
+            return Err(DsError::new(
+                DsErrorCode::UnsupportedVersion,
+                format!("unsupported protocol version {}", request.version.0),
+            ));
+        }
+        match &request.body {
+            DsRequestBody::RequestGroupId => self.request_group_id().await,
+            DsRequestBody::CreateGroup(create) => self.create_group(request, create).await,
+            DsRequestBody::SignaturePublicKey => Ok(self.signature_public_key()),
+            DsRequestBody::KeyPackages(r) => self.key_packages(r).await,
+            DsRequestBody::ConnectionKeyPackages(r) => self.connection_key_packages(r).await,
+            _ => self.group_operation(request, requester).await,
+        }
+    }
+}
