@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 use ds_core::group::DsGroup;
 use ds_core::wire::GroupId;
 
+use super::fanout::{RemoteMembers, remote_members};
+
 /// A group as last loaded or written by this process.
 #[derive(Debug)]
 pub struct CachedGroup {
@@ -17,6 +19,33 @@ pub struct CachedGroup {
     pub group: DsGroup,
     /// The storage revision `group` corresponds to.
     pub revision: u64,
+    /// Members on other domains, for the epoch it was computed in: the
+    /// roster only changes with the epoch, so a message does not pay O(members).
+    remote: Option<(u64, Arc<RemoteMembers>)>,
+}
+
+impl CachedGroup {
+    /// A freshly loaded or created group.
+    pub fn new(group: DsGroup, revision: u64) -> Self {
+        Self {
+            group,
+            revision,
+            remote: None,
+        }
+    }
+
+    /// The group's members on other domains than `local`, in the current epoch.
+    pub(crate) fn remote_members(&mut self, local: &str) -> Arc<RemoteMembers> {
+        let epoch = self.group.epoch();
+        match &self.remote {
+            Some((cached, members)) if *cached == epoch => Arc::clone(members),
+            _ => {
+                let members = Arc::new(remote_members(&self.group, local));
+                self.remote = Some((epoch, Arc::clone(&members)));
+                members
+            }
+        }
+    }
 }
 
 /// One slot per group; the async mutex serializes this process's requests

@@ -11,7 +11,7 @@ use openmls_traits::random::OpenMlsRand;
 use super::DsService;
 use super::cache::CachedGroup;
 use super::errors::internal;
-use super::fanout::{plan, remote_members};
+use super::fanout::{RemoteMembers, plan};
 use crate::storage::{
     AppendMessage, AppendRejected, GroupChange, GroupIdStatus, NewGroup, StorageError, Timestamp,
 };
@@ -102,10 +102,7 @@ impl DsService {
             .await;
         match created {
             Ok(created) => {
-                *cached = Some(CachedGroup {
-                    group,
-                    revision: created.revision,
-                });
+                *cached = Some(CachedGroup::new(group, created.revision));
                 Ok(outcome.response)
             }
             Err(StorageError::GroupIdNotReserved(_)) | Err(StorageError::GroupIdTaken(_)) => {
@@ -180,10 +177,10 @@ impl DsService {
             .ok_or_else(|| {
                 DsError::new(DsErrorCode::GroupNotFound, format!("no group {id} here"))
             })?;
-        Ok(CachedGroup {
-            group: DsGroup::from_bytes(&row.state)?,
-            revision: row.revision,
-        })
+        Ok(CachedGroup::new(
+            DsGroup::from_bytes(&row.state)?,
+            row.revision,
+        ))
     }
 
     /// Runs the engine on the cached state and stores the outcome.
@@ -196,7 +193,7 @@ impl DsService {
     ) -> Result<Written, DsError> {
         let inner = &self.inner;
         let local = inner.ctx.domain().as_str();
-        let remote_before = remote_members(&entry.group, local);
+        let remote_before = entry.remote_members(local);
         let epoch = entry.group.epoch();
         let outcome = entry
             .group
@@ -223,10 +220,7 @@ impl DsService {
             delete_group: plan.delete_group,
         };
         match inner.store.commit_group_change(&change, now()).await {
-            Ok(result) if change.delete_group => {
-                let _ = result;
-                Ok(Written::Deleted(outcome.response))
-            }
+            Ok(_) if change.delete_group => Ok(Written::Deleted(outcome.response)),
             Ok(result) => {
                 entry.revision = result.revision;
                 Ok(Written::Done(outcome.response))
@@ -242,7 +236,7 @@ impl DsService {
         id: &GroupId,
         epoch: u64,
         outcome: &Outcome,
-        remote_before: &super::fanout::RemoteMembers,
+        remote_before: &RemoteMembers,
     ) -> Result<Written, DsError> {
         let local = self.inner.ctx.domain().as_str();
         let mut plan = plan(outcome, id, local, remote_before);
