@@ -10,4 +10,5 @@
 //! time and act on the effects returned.
 
 pub mod group;
+pub mod queue;
 pub mod wire;

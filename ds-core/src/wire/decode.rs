@@ -5,6 +5,7 @@ use tls_codec::{Deserialize, Serialize};
 use super::auth::DsAuthData;
 use super::error::{DsError, DsErrorCode};
 use super::fanout::{DsFanoutRequest, DsFanoutResponse, DsFanoutResponseBody};
+use super::queue::{QsAuth, QsRequest, QsRequestBody, QsResponse, QsResponseBody};
 use super::request::{DsRequest, DsRequestBody};
 use super::response::{DsResponse, DsResponseBody};
 use super::version::ProtocolVersion;
@@ -137,5 +138,49 @@ impl DsFanoutResponse {
     /// Encodes the response.
     pub fn encode(&self) -> Result<Vec<u8>, tls_codec::Error> {
         self.tls_serialize_detached()
+    }
+}
+
+impl QsRequest {
+    /// Decodes a queue request strictly (the signature is not checked here).
+    pub fn decode(mut input: &[u8]) -> Result<Self, WireError> {
+        let version = read_version(&mut input)?;
+        let body = QsRequestBody::tls_deserialize(&mut input)?;
+        let auth = QsAuth::tls_deserialize(&mut input)?;
+        finish(
+            Self {
+                version,
+                body,
+                auth,
+            },
+            input,
+        )
+    }
+
+    /// Encodes the request.
+    pub fn encode(&self) -> Result<Vec<u8>, tls_codec::Error> {
+        self.tls_serialize_detached()
+    }
+}
+
+impl QsResponse {
+    /// Decodes a queue response strictly.
+    pub fn decode(mut input: &[u8]) -> Result<Self, WireError> {
+        let version = read_version(&mut input)?;
+        let body = QsResponseBody::tls_deserialize(&mut input)?;
+        finish(Self { version, body }, input)
+    }
+
+    /// Encodes the response.
+    pub fn encode(&self) -> Result<Vec<u8>, tls_codec::Error> {
+        self.tls_serialize_detached()
+    }
+
+    /// A version-1 response with `body`.
+    pub fn new(body: QsResponseBody) -> Self {
+        Self {
+            version: ProtocolVersion::V1,
+            body,
+        }
     }
 }

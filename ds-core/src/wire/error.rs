@@ -22,6 +22,8 @@ pub enum DsErrorCode {
     InternalError = 3,
     /// The operation is not one the addressed component handles.
     UnsupportedOperation = 4,
+    /// Too many requests; retry after the delay in the HTTP `Retry-After` header.
+    RateLimited = 5,
     /// The operation needs a different kind of authentication.
     WrongAuthType = 20,
     /// A `ClientSignature` did not verify under the sender's leaf key.
@@ -32,6 +34,14 @@ pub enum DsErrorCode {
     SenderMismatch = 23,
     /// The requester may not perform this operation.
     Unauthorized = 24,
+    /// A queue request's timestamp is outside the server's freshness window.
+    StaleRequest = 25,
+    /// A queue request's nonce was already used within the freshness window.
+    ReplayedRequest = 26,
+    /// A queue request's signature does not verify under the client's registered key.
+    InvalidRequestSignature = 27,
+    /// Registration is refused: no, an invalid or a used token, or an unsupported key.
+    RegistrationRefused = 28,
     /// No group with this id lives on this DS.
     GroupNotFound = 30,
     /// The MLS message belongs to another group than the one addressed.
@@ -102,6 +112,11 @@ pub enum DsErrorCode {
     UnknownClient = 80,
     /// The client has no key package to hand out.
     NoKeyPackage = 81,
+    /// The client id is already registered (with another key).
+    ClientIdInUse = 82,
+    /// A published key package is invalid (signature, lifetime, ciphersuite,
+    /// credential or key not the registered client's).
+    InvalidKeyPackage = 83,
 }
 
 impl DsErrorCode {
@@ -111,11 +126,16 @@ impl DsErrorCode {
         Self::UnsupportedVersion,
         Self::InternalError,
         Self::UnsupportedOperation,
+        Self::RateLimited,
         Self::WrongAuthType,
         Self::InvalidClientSignature,
         Self::UnknownSender,
         Self::SenderMismatch,
         Self::Unauthorized,
+        Self::StaleRequest,
+        Self::ReplayedRequest,
+        Self::InvalidRequestSignature,
+        Self::RegistrationRefused,
         Self::GroupNotFound,
         Self::WrongGroup,
         Self::GroupIdInUse,
@@ -151,6 +171,8 @@ impl DsErrorCode {
         Self::CorruptState,
         Self::UnknownClient,
         Self::NoKeyPackage,
+        Self::ClientIdInUse,
+        Self::InvalidKeyPackage,
     ];
 
     /// The number on the wire.

@@ -30,3 +30,7 @@ pub const MAX_PUBLIC_KEY: usize = 256;
 pub const MAX_FANOUT_ENTRIES: usize = 10_000;
 /// Recipients of one fan-out entry.
 pub const MAX_FANOUT_RECIPIENTS: usize = 100_000;
+/// Group positions in one sync, ack or subscribe request.
+pub const MAX_QUEUE_CURSORS: usize = 100_000;
+/// Entries of each kind in one sync page.
+pub const MAX_SYNC_ENTRIES: usize = 10_000;

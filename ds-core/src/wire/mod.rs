@@ -18,6 +18,7 @@ pub mod ids;
 pub mod key_package;
 pub mod limits;
 pub mod mls_header;
+pub mod queue;
 pub mod request;
 pub mod response;
 pub mod version;
@@ -37,6 +38,12 @@ pub use group_update::{MlsBytes, MlsGroupUpdate, PartialGroupInfo};
 pub use ids::{ClientId, Domain, GroupId, IdError, UserId};
 pub use key_package::DsKeyPackage;
 pub use mls_header::{MlsHeader, peek_header};
+pub use queue::{
+    AckRequest, GroupLogEntry, GroupPosition, InboxMessage, KeyPackageCountRequest, KeyPackageKind,
+    KeyPackageUpload, PageEnd, PublishKeyPackagesRequest, QS_REQUEST_LABEL, QsAuth, QsRequest,
+    QsRequestBody, QsResponse, QsResponseBody, QueuePage, QueuePositions, RegisterClientRequest,
+    SIGNATURE_SCHEME_ED25519, SyncRequest, qs_request_tbs,
+};
 pub use request::{
     AddRequest, ConnectionKeyPackagesRequest, CreateGroupRequest, DsRequest, DsRequestBody,
     ExternalCommitInfoRequest, GroupKind, GroupUpdateRequest, KeyPackagesRequest, Operation,

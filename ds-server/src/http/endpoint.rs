@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use ds_core::wire::{DsRequest, DsResponseBody};
+use ds_core::wire::{DsError, DsErrorCode, DsRequest, DsResponseBody, QsRequest, QsResponseBody};
 
 /// Handles decoded `DSRequest`s (`POST /mimi/v1/ds`).
 ///
@@ -13,4 +13,14 @@ use ds_core::wire::{DsRequest, DsResponseBody};
 pub trait DsEndpoint: Send + Sync + 'static {
     /// Answers one request.
     fn handle(&self, request: DsRequest) -> impl Future<Output = DsResponseBody> + Send;
+
+    /// Answers one queue-service request (`POST /mimi/v1/queue`, spec §13).
+    /// An endpoint without a queue service refuses with `UnsupportedOperation`.
+    fn handle_queue(&self, request: QsRequest) -> impl Future<Output = QsResponseBody> + Send {
+        let _ = request;
+        std::future::ready(QsResponseBody::Error(DsError::new(
+            DsErrorCode::UnsupportedOperation,
+            "this endpoint has no queue service",
+        )))
+    }
 }

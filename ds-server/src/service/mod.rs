@@ -16,6 +16,9 @@ mod endpoint;
 mod errors;
 mod fanout;
 mod groups;
+mod options;
+mod queue;
+pub mod tokens;
 
 use std::sync::Arc;
 
@@ -25,6 +28,7 @@ use ds_core::wire::{ClientId, DsError, DsErrorCode, DsRequest, DsRequestBody, Ds
 use crate::storage::Store;
 
 pub use cache::GroupCache;
+pub use options::{RegistrationPolicy, ServiceOptions};
 
 /// Handles DS requests against one store.
 #[derive(Debug, Clone)]
@@ -37,18 +41,31 @@ struct Inner {
     ctx: EngineContext,
     store: Store,
     cache: GroupCache,
+    options: ServiceOptions,
 }
 
 impl DsService {
-    /// A service for the DS described by `ctx`, storing in `store`.
+    /// A service for the DS described by `ctx`, storing in `store`, with
+    /// default [`ServiceOptions`].
     pub fn new(ctx: EngineContext, store: Store) -> Self {
+        Self::with_options(ctx, store, ServiceOptions::default())
+    }
+
+    /// A service with explicit options.
+    pub fn with_options(ctx: EngineContext, store: Store, options: ServiceOptions) -> Self {
         Self {
             inner: Arc::new(Inner {
                 ctx,
                 store,
                 cache: GroupCache::default(),
+                options,
             }),
         }
+    }
+
+    /// The options this service runs with.
+    pub fn options(&self) -> &ServiceOptions {
+        &self.inner.options
     }
 
     /// The storage this service writes to.

@@ -1,0 +1,10 @@
+//! The queue service's protocol rules (spec §13), apart from storage: how a
+//! queue request is authenticated. The server supplies the registered key,
+//! the clock and the nonce store; this module decides.
+
+mod auth;
+
+pub use auth::{
+    MAX_NONCE_LEN, MIN_NONCE_LEN, QsAuthError, qs_signature_content, sign_qs_request,
+    verify_qs_request,
+};

@@ -1,0 +1,81 @@
+//! Authentication of queue requests: the client is registered here, the
+//! signature verifies under its registered key, the timestamp is fresh and
+//! the nonce was not used before. Only then is the client touched as active.
+
+use ds_core::queue::verify_qs_request;
+use ds_core::wire::{DsError, DsErrorCode, QsRequest, QsRequestBody};
+
+use super::super::DsService;
+use super::super::errors::internal;
+use crate::storage::{StoredClient, Timestamp};
+
+impl DsService {
+    /// The registered client that signed `request`, after every check. For
+    /// `register_client` use [`DsService::verify_registration`] instead.
+    pub(crate) async fn authenticate(&self, request: &QsRequest) -> Result<StoredClient, DsError> {
+        let client_id = &request.auth.client_id;
+        let local = self.inner.ctx.domain().as_str();
+        if client_id.domain() != local {
+            return Err(DsError::new(
+                DsErrorCode::UnknownClient,
+                format!("{client_id} is not a client of {local}"),
+            ));
+        }
+        if matches!(request.body, QsRequestBody::RegisterClient(_)) {
+            return Err(DsError::new(
+                DsErrorCode::UnsupportedOperation,
+                "register_client is not authenticated by a registered key",
+            ));
+        }
+        let store = &self.inner.store;
+        let client = store
+            .client(client_id.as_str())
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| {
+                DsError::new(
+                    DsErrorCode::UnknownClient,
+                    format!("{client_id} is not registered here"),
+                )
+            })?;
+        let now = Timestamp::now();
+        verify_qs_request(
+            request,
+            &client.signature_key,
+            now.unix_secs(),
+            self.inner.options.freshness_window.as_secs(),
+        )?;
+        self.check_nonce(request, now).await?;
+        store
+            .touch_client(client_id.as_str(), now)
+            .await
+            .map_err(internal)?;
+        Ok(client)
+    }
+
+    /// Records the request's nonce; a nonce seen before is a replay.
+    pub(crate) async fn check_nonce(
+        &self,
+        request: &QsRequest,
+        now: Timestamp,
+    ) -> Result<(), DsError> {
+        let fresh = self
+            .inner
+            .store
+            .record_nonce(
+                request.auth.client_id.as_str(),
+                request.auth.nonce.as_slice(),
+                now,
+            )
+            .await
+            .map_err(internal)?;
+        if fresh {
+            Ok(())
+        } else {
+            Err(DsError::new(
+                DsErrorCode::ReplayedRequest,
+                "this request's nonce was already used",
+            ))
+        }
+    }
+}
