@@ -81,6 +81,14 @@ impl DsGroup {
         before != self.meta.pending_joins.len()
     }
 
+    /// Whether the DS still keeps welcome information for `client`.
+    pub(crate) fn is_pending_join(&self, client: &ClientId) -> bool {
+        self.meta
+            .pending_joins
+            .iter()
+            .any(|p| p.client == client.as_str())
+    }
+
     /// A client seen active no longer needs its welcome info.
     pub(crate) fn mark_active(&mut self, client: &ClientId) -> bool {
         self.retain_pending(|p| p.client != client.as_str())

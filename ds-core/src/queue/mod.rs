@@ -1,10 +1,13 @@
 //! The queue service's protocol rules (spec §13), apart from storage: how a
-//! queue request is authenticated. The server supplies the registered key,
-//! the clock and the nonce store; this module decides.
+//! queue request is authenticated and which published key packages are
+//! accepted. The server supplies the registered key, the clock and the nonce
+//! store; this module decides.
 
 mod auth;
+mod key_package;
 
 pub use auth::{
     MAX_NONCE_LEN, MIN_NONCE_LEN, QsAuthError, qs_signature_content, sign_qs_request,
     verify_qs_request,
 };
+pub use key_package::{ValidatedKeyPackage, validate_key_package};
