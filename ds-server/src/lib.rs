@@ -14,6 +14,7 @@
 pub mod app;
 pub mod config;
 pub mod http;
+pub mod push;
 pub mod service;
 pub mod storage;
 pub mod telemetry;

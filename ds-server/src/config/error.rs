@@ -52,6 +52,9 @@ pub enum ConfigError {
         "invalid database_url {0:?}: expected sqlite://PATH (a file, not in-memory) or postgres://…"
     )]
     DatabaseUrl(String),
+    /// `registration.policy` is neither `open` nor `token`.
+    #[error("invalid registration.policy {0:?}: expected \"open\" or \"token\"")]
+    RegistrationPolicy(String),
     /// `log.format` is neither `text` nor `json`.
     #[error("invalid log.format {0:?}: expected \"text\" or \"json\"")]
     LogFormat(String),

@@ -15,9 +15,10 @@ use ::config::{Environment, File, FileFormat};
 use ds_core::wire::Domain;
 
 pub use error::ConfigError;
-use raw::{RawConfig, RawLimits};
+use raw::{RawConfig, RawLimits, RawQueue, RawRemoval};
 
 use crate::http::Limits;
+use crate::service::{RegistrationPolicy, ServiceOptions};
 
 /// The built-in defaults, embedded in the binary.
 pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
@@ -33,6 +34,9 @@ pub const MAX_BODY_BYTES_CEILING: u64 = 1 << 30;
 
 /// Largest accepted timeout, in seconds (one hour).
 pub const MAX_TIMEOUT_SECS: u64 = 3600;
+
+/// Largest accepted `queue.max_page_entries` (what one page can encode).
+pub const MAX_PAGE_ENTRIES_CEILING: u64 = ds_core::wire::limits::MAX_SYNC_ENTRIES as u64;
 
 /// Name of the SQLite database file inside the data directory (default URL).
 pub const DEFAULT_SQLITE_FILE: &str = "mimi-ds.sqlite3";
@@ -56,6 +60,32 @@ pub struct Config {
     pub limits: Limits,
     /// Logging.
     pub log: LogConfig,
+    /// Who may register clients with the queue service.
+    pub registration: RegistrationPolicy,
+    /// Queue service settings.
+    pub queue: QueueConfig,
+    /// How long a registration token issued by `POST /admin/v1/tokens` stays valid.
+    pub token_ttl: Duration,
+    /// DS-induced removal of inactive clients.
+    pub removal: RemovalConfig,
+}
+
+/// `[removal]`: when the DS removes inactive clients from their groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemovalConfig {
+    /// Clients not seen this long are removed; `None` (configured 0): never.
+    pub inactivity_timeout: Option<Duration>,
+    /// How often the sweeper looks for them.
+    pub sweep_interval: Duration,
+}
+
+/// `[queue]`: how the queue service authenticates and pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueConfig {
+    /// How far a signed request's timestamp may be from the server's clock.
+    pub freshness_window: Duration,
+    /// Most entries of one sync page.
+    pub max_page_entries: u32,
 }
 
 /// Where the server's certificate and key come from.
@@ -146,6 +176,18 @@ impl Config {
             "json" => LogFormat::Json,
             other => return Err(ConfigError::LogFormat(other.to_owned())),
         };
+        let registration = match raw.registration.policy.as_str() {
+            "open" => RegistrationPolicy::Open,
+            "token" => RegistrationPolicy::Token,
+            other => return Err(ConfigError::RegistrationPolicy(other.to_owned())),
+        };
+        let queue = validate_queue(&raw.queue)?;
+        let token_ttl = Duration::from_secs(positive(
+            "admin.token_ttl_secs",
+            raw.admin.token_ttl_secs,
+            MAX_LONG_SECS,
+        )?);
+        let removal = validate_removal(&raw.removal)?;
         if let Err(e) = raw.log.filter.parse::<tracing_subscriber::EnvFilter>() {
             return Err(ConfigError::LogFilter {
                 value: raw.log.filter,
@@ -164,7 +206,22 @@ impl Config {
                 format,
                 filter: raw.log.filter,
             },
+            registration,
+            queue,
+            token_ttl,
+            removal,
         })
+    }
+
+    /// The service's options as configured.
+    pub fn service_options(&self) -> ServiceOptions {
+        ServiceOptions {
+            registration: self.registration,
+            freshness_window: self.queue.freshness_window,
+            max_page_entries: self.queue.max_page_entries,
+            inactivity_timeout: self.removal.inactivity_timeout,
+            ..ServiceOptions::default()
+        }
     }
 }
 
@@ -185,16 +242,58 @@ fn validate_database_url(url: String) -> Result<String, ConfigError> {
     }
 }
 
-fn validate_limits(raw: &RawLimits) -> Result<Limits, ConfigError> {
-    let positive = |field: &'static str, value: u64, max: u64| {
-        if value == 0 {
-            Err(ConfigError::Zero { field })
-        } else if value > max {
-            Err(ConfigError::TooLarge { field, value, max })
-        } else {
-            Ok(value)
-        }
+/// `value` if it is in `1..=max`.
+fn positive(field: &'static str, value: u64, max: u64) -> Result<u64, ConfigError> {
+    if value == 0 {
+        Err(ConfigError::Zero { field })
+    } else if value > max {
+        Err(ConfigError::TooLarge { field, value, max })
+    } else {
+        Ok(value)
+    }
+}
+
+/// Largest accepted token lifetime and inactivity timeout, in seconds (one year).
+pub const MAX_LONG_SECS: u64 = 365 * 24 * 3600;
+
+fn validate_removal(raw: &RawRemoval) -> Result<RemovalConfig, ConfigError> {
+    let inactivity_timeout = match raw.inactivity_timeout_secs {
+        0 => None,
+        secs => Some(Duration::from_secs(positive(
+            "removal.inactivity_timeout_secs",
+            secs,
+            MAX_LONG_SECS,
+        )?)),
     };
+    let interval = positive(
+        "removal.sweep_interval_secs",
+        raw.sweep_interval_secs,
+        MAX_TIMEOUT_SECS,
+    )?;
+    Ok(RemovalConfig {
+        inactivity_timeout,
+        sweep_interval: Duration::from_secs(interval),
+    })
+}
+
+fn validate_queue(raw: &RawQueue) -> Result<QueueConfig, ConfigError> {
+    let window = positive(
+        "queue.freshness_window_secs",
+        raw.freshness_window_secs,
+        MAX_TIMEOUT_SECS,
+    )?;
+    let entries = positive(
+        "queue.max_page_entries",
+        raw.max_page_entries,
+        MAX_PAGE_ENTRIES_CEILING,
+    )?;
+    Ok(QueueConfig {
+        freshness_window: Duration::from_secs(window),
+        max_page_entries: u32::try_from(entries).unwrap_or(u32::MAX),
+    })
+}
+
+fn validate_limits(raw: &RawLimits) -> Result<Limits, ConfigError> {
     let body = positive(
         "limits.max_body_bytes",
         raw.max_body_bytes,

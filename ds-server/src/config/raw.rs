@@ -13,17 +13,36 @@ pub(super) struct RawConfig {
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     pub listen: RawListen,
-    pub admin: RawListen,
+    pub admin: RawAdmin,
     pub tls: RawTls,
     pub limits: RawLimits,
     pub log: RawLog,
+    pub registration: RawRegistration,
+    pub queue: RawQueue,
+    pub removal: RawRemoval,
 }
 
-/// A listener section (`[listen]`, `[admin]`).
+/// The `[listen]` section.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawListen {
     pub address: String,
+}
+
+/// `[admin]`: the admin listener and what its commands issue.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAdmin {
+    pub address: String,
+    pub token_ttl_secs: u64,
+}
+
+/// `[removal]`: DS-induced removal of inactive clients (0 = never).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRemoval {
+    pub inactivity_timeout_secs: u64,
+    pub sweep_interval_secs: u64,
 }
 
 /// `[tls]`: both paths or neither.
@@ -50,4 +69,19 @@ pub(super) struct RawLimits {
 pub(super) struct RawLog {
     pub format: String,
     pub filter: String,
+}
+
+/// `[registration]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRegistration {
+    pub policy: String,
+}
+
+/// `[queue]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawQueue {
+    pub freshness_window_secs: u64,
+    pub max_page_entries: u64,
 }

@@ -23,4 +23,23 @@ pub trait DsEndpoint: Send + Sync + 'static {
             "this endpoint has no queue service",
         )))
     }
+
+    /// Opens the live-push feed of the client that signed `request` (the
+    /// first frame of `GET /mimi/v1/push`, body `subscribe`). An endpoint
+    /// without live push refuses with `UnsupportedOperation`.
+    fn subscribe(
+        &self,
+        request: QsRequest,
+    ) -> impl Future<Output = Result<crate::push::Feed, DsError>> + Send {
+        let _ = request;
+        std::future::ready(Err(DsError::new(
+            DsErrorCode::UnsupportedOperation,
+            "this endpoint has no live push",
+        )))
+    }
+
+    /// Timing of push connections.
+    fn push_options(&self) -> crate::push::PushOptions {
+        crate::push::PushOptions::default()
+    }
 }

@@ -8,8 +8,9 @@
 //!
 //! | status | when |
 //! |---|---|
-//! | 200 | a `DSResponse`, refusals and undecodable bodies included |
+//! | 200 | a `DSResponse` (`QSResponse` on `/mimi/v1/queue`), refusals and undecodable bodies included |
 //! | 400 | the body could not be read (connection error) |
+//! | 101 / 200 | `GET /mimi/v1/push` opened a WebSocket (HTTP/1.1 upgrade / HTTP/2 extended CONNECT) |
 //! | 404 | unknown path |
 //! | 405 | method other than `POST` (`Allow: POST`) |
 //! | 413 | body larger than `limits.max_body_bytes` |
@@ -23,6 +24,9 @@ pub mod endpoint;
 pub mod limits;
 pub mod metrics;
 pub mod probe;
+mod push;
+mod queue;
+pub mod rate_limit;
 pub mod readiness;
 mod responses;
 mod routes;
@@ -32,6 +36,8 @@ pub use admin::{AdminState, serve_admin};
 pub use ds::DS_PATH;
 pub use endpoint::DsEndpoint;
 pub use limits::Limits;
+pub use push::PUSH_PATH;
+pub use queue::QUEUE_PATH;
 pub use readiness::Readiness;
 pub use responses::MEDIA_TYPE;
 pub use server::serve;

@@ -9,6 +9,8 @@ use tracing::Instrument;
 use super::ds::{self, DS_PATH};
 use super::endpoint::DsEndpoint;
 use super::metrics::record_request;
+use super::push::{self, PUSH_PATH};
+use super::queue::{self, QUEUE_PATH};
 use super::responses::{self, Body};
 
 /// Routes one request and records its outcome.
@@ -32,13 +34,14 @@ where
         status = tracing::field::Empty,
     );
     async move {
-        let (route, response) = if request.uri().path() == DS_PATH {
-            ("ds", ds::handle(request, endpoint, max_body).await)
-        } else {
-            (
+        let (route, response) = match request.uri().path() {
+            DS_PATH => ("ds", ds::handle(request, endpoint, max_body).await),
+            QUEUE_PATH => ("queue", queue::handle(request, endpoint, max_body).await),
+            PUSH_PATH => ("push", push::handle::<E, B>(request, max_body).await),
+            _ => (
                 "unknown",
                 responses::plain(StatusCode::NOT_FOUND, "no such endpoint\n"),
-            )
+            ),
         };
         let status = response.status().as_u16();
         let elapsed = started.elapsed();

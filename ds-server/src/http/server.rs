@@ -1,10 +1,12 @@
 //! The public HTTPS listener: TLS 1.3 (rustls), then HTTP/2 or HTTP/1.1 on
-//! the same port (hyper-util's auto builder).
+//! the same port (hyper-util's auto builder), with HTTP/1.1 upgrades and
+//! HTTP/2 extended CONNECT enabled for the live-push WebSocket.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -16,11 +18,17 @@ use tokio_rustls::TlsAcceptor;
 use super::accept::accept_loop;
 use super::endpoint::DsEndpoint;
 use super::limits::Limits;
+use super::push::{PUSH_PATH, PushContext, PushStop};
 use super::routes;
 
-/// Serves `POST /mimi/v1/ds` over TLS on `listener` until `shutdown`
-/// completes; then stops accepting, lets in-flight requests finish and
-/// returns when every connection is closed.
+/// Upper bound on waiting for push sessions after the connections drained;
+/// each session bounds its own closing handshake, so this only guards
+/// against a bug keeping one alive.
+const PUSH_DRAIN_LIMIT: Duration = Duration::from_secs(15);
+
+/// Serves the public endpoints over TLS on `listener` until `shutdown`
+/// completes; then stops accepting, tells push sessions to close, lets
+/// in-flight requests finish and returns when every connection is closed.
 pub async fn serve<E: DsEndpoint>(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
@@ -30,6 +38,13 @@ pub async fn serve<E: DsEndpoint>(
 ) {
     let acceptor = TlsAcceptor::from(tls);
     let builder = Arc::new(http_builder(&limits));
+    let (stop_push, push_stop) = PushStop::channel();
+    // Push sessions are told at once: an HTTP/2 connection carrying one
+    // cannot finish draining before its WebSocket stream ends.
+    let shutdown = async {
+        shutdown.await;
+        stop_push.send_replace(true);
+    };
     accept_loop(
         listener,
         limits.max_connections,
@@ -40,13 +55,24 @@ pub async fn serve<E: DsEndpoint>(
                 peer,
                 acceptor.clone(),
                 Arc::clone(&builder),
-                Arc::clone(&endpoint),
+                PushContext {
+                    endpoint: Arc::clone(&endpoint),
+                    stop: push_stop.clone(),
+                },
                 limits,
                 watcher,
             )
         },
     )
     .await;
+    // HTTP/1.1 sessions left their connections when they upgraded; each
+    // holds a receiver until it closed.
+    if tokio::time::timeout(PUSH_DRAIN_LIMIT, stop_push.closed())
+        .await
+        .is_err()
+    {
+        tracing::warn!("push sessions did not close in time");
+    }
 }
 
 fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
@@ -55,7 +81,10 @@ fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
-    builder.http2().timer(TokioTimer::new());
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .enable_connect_protocol();
     builder
 }
 
@@ -64,7 +93,7 @@ async fn serve_connection<E: DsEndpoint>(
     peer: SocketAddr,
     acceptor: TlsAcceptor,
     builder: Arc<auto::Builder<TokioExecutor>>,
-    endpoint: Arc<E>,
+    push: PushContext<E>,
     limits: Limits,
     watcher: Watcher,
 ) {
@@ -81,11 +110,16 @@ async fn serve_connection<E: DsEndpoint>(
         }
     };
     let max_body = limits.max_body_bytes;
-    let service = service_fn(move |request| {
-        let endpoint = Arc::clone(&endpoint);
-        async move { Ok::<_, Infallible>(routes::handle(request, endpoint.as_ref(), max_body).await) }
+    let service = service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
+        let push = push.clone();
+        async move {
+            if request.uri().path() == PUSH_PATH {
+                request.extensions_mut().insert(push.clone());
+            }
+            Ok::<_, Infallible>(routes::handle(request, push.endpoint.as_ref(), max_body).await)
+        }
     });
-    let connection = builder.serve_connection(TokioIo::new(tls), service);
+    let connection = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
     if let Err(error) = watcher.watch(connection).await {
         tracing::debug!(%peer, %error, "connection ended with an error");
     }

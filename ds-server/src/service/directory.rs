@@ -68,27 +68,72 @@ impl DsService {
                         format!("{client} has no key package to hand out"),
                     )
                 })?;
-            let bytes = Bytes::new(key_package)
-                .map_err(|e| DsError::new(DsErrorCode::InternalError, e.to_string()))?;
-            key_packages.push(DsKeyPackage::MlsKeyPackage(bytes));
+            key_packages.push(served(key_package)?);
         }
-        let key_packages = List::new(key_packages)
-            .map_err(|e| DsError::new(DsErrorCode::InternalError, e.to_string()))?;
-        Ok(DsResponseBody::KeyPackages(KeyPackages { key_packages }))
+        Ok(DsResponseBody::KeyPackages(served_list(key_packages)?))
     }
 
-    /// `connection_key_packages`: needs the user directory of the client
-    /// registration work, which is not built yet.
+    /// `connection_key_packages`: one connection key package for each
+    /// registered client of a user of this DS that has one (same rules as the
+    /// regular pool: a package is consumed, the last-resort one is served and
+    /// kept, an expired one is never served). Clients without one are left
+    /// out; if none has one the request is refused with `NoKeyPackage`.
     pub(super) async fn connection_key_packages(
         &self,
         request: &ConnectionKeyPackagesRequest,
     ) -> Result<DsResponseBody, DsError> {
-        Err(DsError::new(
-            DsErrorCode::UnsupportedOperation,
-            format!(
-                "connection key packages of {} are not served yet",
-                request.user_id
-            ),
-        ))
+        let user = &request.user_id;
+        let local = self.inner.ctx.domain().as_str();
+        if user.domain() != local {
+            return Err(DsError::new(
+                DsErrorCode::UnknownClient,
+                format!("{user} is not a user of {local}"),
+            ));
+        }
+        let store = &self.inner.store;
+        let clients = store
+            .clients_of_user(user.as_str())
+            .await
+            .map_err(internal)?;
+        if clients.is_empty() {
+            return Err(DsError::new(
+                DsErrorCode::UnknownClient,
+                format!("{user} has no client registered here"),
+            ));
+        }
+        let now = Timestamp::now();
+        let mut key_packages = Vec::with_capacity(clients.len());
+        for client in &clients {
+            if let Some(key_package) = store
+                .take_key_package(client, true, now)
+                .await
+                .map_err(internal)?
+            {
+                key_packages.push(served(key_package)?);
+            }
+        }
+        if key_packages.is_empty() {
+            return Err(DsError::new(
+                DsErrorCode::NoKeyPackage,
+                format!("no client of {user} has a connection key package to hand out"),
+            ));
+        }
+        Ok(DsResponseBody::ConnectionKeyPackages(served_list(
+            key_packages,
+        )?))
     }
+}
+
+/// A stored key package as handed out.
+fn served(key_package: Vec<u8>) -> Result<DsKeyPackage, DsError> {
+    Bytes::new(key_package)
+        .map(DsKeyPackage::MlsKeyPackage)
+        .map_err(|e| DsError::new(DsErrorCode::InternalError, e.to_string()))
+}
+
+/// The answer's list of key packages.
+fn served_list(key_packages: Vec<DsKeyPackage>) -> Result<KeyPackages, DsError> {
+    List::new(key_packages)
+        .map(|key_packages| KeyPackages { key_packages })
+        .map_err(|e| DsError::new(DsErrorCode::InternalError, e.to_string()))
 }

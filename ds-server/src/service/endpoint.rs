@@ -1,9 +1,14 @@
-//! The service as the HTTP layer's `DSRequest` handler.
+//! The service as the HTTP layer's handler: `DSRequest`s, queue requests and
+//! the opening of live-push feeds.
 
-use ds_core::wire::{DsRequest, DsResponseBody, QsRequest, QsResponseBody};
+use ds_core::wire::{
+    DsError, DsErrorCode, DsRequest, DsResponseBody, QsRequest, QsRequestBody, QsResponseBody,
+};
 
 use super::DsService;
+use super::queue::{to_cursors, to_wire_page};
 use crate::http::DsEndpoint;
+use crate::push::{Feed, PushOptions};
 
 impl DsEndpoint for DsService {
     async fn handle(&self, request: DsRequest) -> DsResponseBody {
@@ -13,5 +18,49 @@ impl DsEndpoint for DsService {
 
     async fn handle_queue(&self, request: QsRequest) -> QsResponseBody {
         DsService::handle_queue(self, &request).await
+    }
+
+    async fn subscribe(&self, request: QsRequest) -> Result<Feed, DsError> {
+        DsService::subscribe(self, &request).await
+    }
+
+    fn push_options(&self) -> PushOptions {
+        self.inner.options.push
+    }
+}
+
+impl DsService {
+    /// Opens the live-push feed of the client that signed `request`, a
+    /// `subscribe` authenticated like every queue request (registered key,
+    /// freshness, unused nonce). The feed is registered for wake-ups before
+    /// its first read, so nothing committed meanwhile goes unannounced.
+    pub async fn subscribe(&self, request: &QsRequest) -> Result<Feed, DsError> {
+        if !request.version.is_supported() {
+            return Err(DsError::new(
+                DsErrorCode::UnsupportedVersion,
+                format!("unsupported protocol version {}", request.version.0),
+            ));
+        }
+        // Checked before authentication, so the refusal records no nonce.
+        let QsRequestBody::Subscribe(subscribe) = &request.body else {
+            return Err(DsError::new(
+                DsErrorCode::UnsupportedOperation,
+                format!(
+                    "the push channel's first frame must be subscribe, not {}",
+                    request.body.name()
+                ),
+            ));
+        };
+        let client = self.authenticate(request).await?;
+        let subscription = self.inner.notifier.subscribe(&request.auth.client_id);
+        Ok(Feed::new(
+            self.inner.store.clone(),
+            client.client_id,
+            to_cursors(&subscribe.after),
+            self.page_limit(subscribe.max_entries),
+            self.inner.options.push.poll_interval,
+            subscription,
+            to_wire_page,
+        ))
     }
 }

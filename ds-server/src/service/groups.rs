@@ -1,7 +1,7 @@
 //! Group operations: allocation, creation, and every request addressed to an
 //! existing group.
 
-use ds_core::group::{DsGroup, Outcome};
+use ds_core::group::{DsGroup, Outcome, Roster};
 use ds_core::wire::{
     ClientId, CreateGroupRequest, DsError, DsErrorCode, DsRequest, DsRequestBody, DsResponseBody,
     GroupId,
@@ -134,16 +134,34 @@ impl DsService {
                 format!("{id} is owned by {}, not by this DS", id.domain()),
             ));
         }
-        let slot = inner.cache.slot(&id);
+        let is_message = matches!(request.body, DsRequestBody::SendMessage(_));
+        self.on_group(&id, is_message, |group| {
+            group.process(&inner.ctx, request, requester, now().unix_secs())
+        })
+        .await
+    }
+
+    /// Runs the engine `step` on group `id` under the group's lock and stores
+    /// its outcome. If another writer changed the group first, the state is
+    /// reloaded and `step` runs again (at most [`ATTEMPTS`] times). A step
+    /// with `message` set that leaves the state unchanged is an application
+    /// message: it is appended to the log without rewriting the state.
+    pub(super) async fn on_group(
+        &self,
+        id: &GroupId,
+        message: bool,
+        mut step: impl FnMut(&mut DsGroup) -> Result<Outcome, DsError>,
+    ) -> Result<DsResponseBody, DsError> {
+        let slot = self.inner.cache.slot(id);
         let mut cached = slot.lock().await;
         for _ in 0..ATTEMPTS {
             if cached.is_none() {
-                *cached = Some(self.load(&id).await?);
+                *cached = Some(self.load(id).await?);
             }
             let Some(entry) = cached.as_mut() else {
                 continue;
             };
-            match self.run(entry, &id, request, requester).await {
+            match self.run(entry, id, message, &mut step).await {
                 Ok(Written::Done(body)) => return Ok(body),
                 Ok(Written::Deleted(body)) => {
                     *cached = None;
@@ -183,24 +201,29 @@ impl DsService {
         ))
     }
 
-    /// Runs the engine on the cached state and stores the outcome.
+    /// Runs the engine on the cached state and stores the outcome. A step
+    /// that opened a new epoch also re-issues the DS's pending removals
+    /// (stored in the same transaction as the commit).
     async fn run(
         &self,
         entry: &mut CachedGroup,
         id: &GroupId,
-        request: &DsRequest,
-        requester: Option<&ClientId>,
+        message: bool,
+        step: &mut impl FnMut(&mut DsGroup) -> Result<Outcome, DsError>,
     ) -> Result<Written, DsError> {
         let inner = &self.inner;
         let local = inner.ctx.domain().as_str();
         let remote_before = entry.remote_members(local);
         let epoch = entry.group.epoch();
-        let outcome = entry
-            .group
-            .process(&inner.ctx, request, requester, now().unix_secs())?;
-        let is_message = matches!(request.body, DsRequestBody::SendMessage(_));
-        if is_message && !outcome.state_changed {
-            return self.append(id, epoch, &outcome, &remote_before).await;
+        let mut outcome = step(&mut entry.group)?;
+        if entry.group.epoch() != epoch {
+            self.propose_due_removals(&mut entry.group, &mut outcome);
+        }
+        if message && !outcome.state_changed {
+            let roster = entry.group.roster();
+            return self
+                .append(id, epoch, &outcome, &remote_before, roster)
+                .await;
         }
         if !outcome.state_changed {
             return Ok(Written::Done(outcome.response));
@@ -219,7 +242,14 @@ impl DsService {
             outbox: plan.outbox,
             delete_group: plan.delete_group,
         };
-        match inner.store.commit_group_change(&change, now()).await {
+        let committed = inner.store.commit_group_change(&change, now()).await;
+        if committed.is_ok() {
+            // Only after the commit: push feeds re-read what is now stored.
+            inner
+                .notifier
+                .wake_group_change(entry.group.roster(), &change);
+        }
+        match committed {
             Ok(_) if change.delete_group => Ok(Written::Deleted(outcome.response)),
             Ok(result) => {
                 entry.revision = result.revision;
@@ -237,6 +267,7 @@ impl DsService {
         epoch: u64,
         outcome: &Outcome,
         remote_before: &RemoteMembers,
+        roster: &Roster,
     ) -> Result<Written, DsError> {
         let local = self.inner.ctx.domain().as_str();
         let mut plan = plan(outcome, id, local, remote_before);
@@ -257,7 +288,11 @@ impl DsService {
             .await
             .map_err(internal)?;
         match results.into_iter().next() {
-            Some(Ok(_)) => Ok(Written::Done(outcome.response.clone())),
+            Some(Ok(_)) => {
+                // Only after the commit: push feeds re-read what is now stored.
+                self.inner.notifier.wake_members(roster);
+                Ok(Written::Done(outcome.response.clone()))
+            }
             Some(Err(AppendRejected::EpochConflict)) => Ok(Written::Conflict),
             Some(Err(AppendRejected::GroupNotFound)) => Err(DsError::new(
                 DsErrorCode::GroupNotFound,

@@ -16,19 +16,26 @@ mod endpoint;
 mod errors;
 mod fanout;
 mod groups;
+mod operator;
 mod options;
 mod queue;
+mod removal;
+mod sweeper;
 pub mod tokens;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use ds_core::group::EngineContext;
 use ds_core::wire::{ClientId, DsError, DsErrorCode, DsRequest, DsRequestBody, DsResponseBody};
 
+use crate::push::Notifier;
 use crate::storage::Store;
 
 pub use cache::GroupCache;
+pub use operator::Status;
 pub use options::{RegistrationPolicy, ServiceOptions};
+pub use removal::{OperatorError, Removal};
+pub use sweeper::{Sweeper, SweeperHandle};
 
 /// Handles DS requests against one store.
 #[derive(Debug, Clone)]
@@ -42,6 +49,10 @@ struct Inner {
     store: Store,
     cache: GroupCache,
     options: ServiceOptions,
+    /// Signs the DS's own Remove proposals; without it the DS issues none.
+    signer: OnceLock<Arc<ds_federation::identity::DsIdentity>>,
+    /// Push connections of this process, woken after each commit.
+    notifier: Notifier,
 }
 
 impl DsService {
@@ -59,8 +70,16 @@ impl DsService {
                 store,
                 cache: GroupCache::default(),
                 options,
+                signer: OnceLock::new(),
+                notifier: Notifier::new(),
             }),
         }
+    }
+
+    /// The live-push listeners of this process; woken only after a write
+    /// committed (spec §13, "Live push").
+    pub fn notifier(&self) -> &Notifier {
+        &self.inner.notifier
     }
 
     /// The options this service runs with.

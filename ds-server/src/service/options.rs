@@ -25,6 +25,8 @@ pub struct ServiceOptions {
     /// Clients inactive this long are removed from their groups by the DS
     /// (`None`: never).
     pub inactivity_timeout: Option<Duration>,
+    /// Pacing of the live-push channel.
+    pub push: crate::push::PushOptions,
 }
 
 impl Default for ServiceOptions {
@@ -34,6 +36,7 @@ impl Default for ServiceOptions {
             freshness_window: Duration::from_secs(300),
             max_page_entries: 1_000,
             inactivity_timeout: None,
+            push: crate::push::PushOptions::default(),
         }
     }
 }

@@ -79,6 +79,24 @@ impl Store {
         .transpose()
     }
 
+    /// The registered clients of user `user_id` (`local@domain`), sorted.
+    /// A client id is the user id, `/` and a device part, so these are the
+    /// ids starting with `user_id/`. `LIKE` narrows the scan (its wildcards
+    /// in the user id escaped); the prefix is checked again here because
+    /// SQLite's `LIKE` ignores ASCII case.
+    pub async fn clients_of_user(&self, user_id: &str) -> Result<Vec<String>, StorageError> {
+        let prefix = format!("{user_id}/");
+        let pattern = format!("{}%", escape_like(&prefix));
+        let mut clients: Vec<String> =
+            sqlx::query_scalar("SELECT client_id FROM clients WHERE client_id LIKE $1 ESCAPE '!'")
+                .bind(pattern)
+                .fetch_all(&self.pool)
+                .await?;
+        clients.retain(|client| client.starts_with(&prefix));
+        clients.sort_unstable();
+        Ok(clients)
+    }
+
     /// Notes that the client was active at `now` (never moves the time back).
     /// Returns whether the client exists.
     pub async fn touch_client(
@@ -161,4 +179,16 @@ async fn insert_client(
         return Err(StorageError::ClientExists(client_id.to_owned()));
     }
     Ok(())
+}
+
+/// `text` with the `LIKE` wildcards `%` and `_` (and the escape `!`) escaped.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '!') {
+            escaped.push('!');
+        }
+        escaped.push(c);
+    }
+    escaped
 }

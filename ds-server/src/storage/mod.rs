@@ -45,6 +45,7 @@
 //! only in type names.
 
 mod append;
+mod append_queue;
 mod backend;
 mod clients;
 mod connect;
@@ -56,6 +57,7 @@ mod groups;
 mod inbox;
 mod key_packages;
 mod log;
+mod memberships;
 mod nonces;
 mod numbers;
 mod outbox;
@@ -67,6 +69,7 @@ mod time;
 mod tokens;
 
 pub use append::{AppendMessage, AppendRejected};
+pub use append_queue::{AppendFailed, AppendQueue, AppendResult};
 pub use backend::Backend;
 pub use clients::StoredClient;
 pub use connect::StoreOptions;

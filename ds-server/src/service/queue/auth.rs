@@ -3,24 +3,19 @@
 //! the nonce was not used before. Only then is the client touched as active.
 
 use ds_core::queue::verify_qs_request;
-use ds_core::wire::{DsError, DsErrorCode, QsRequest, QsRequestBody};
+use ds_core::wire::{ClientId, DsError, DsErrorCode, QsRequest, QsRequestBody};
 
 use super::super::DsService;
 use super::super::errors::internal;
 use crate::storage::{StoredClient, Timestamp};
 
 impl DsService {
-    /// The registered client that signed `request`, after every check. For
-    /// `register_client` use [`DsService::verify_registration`] instead.
+    /// The registered client that signed `request`, after every check. A
+    /// `register_client` request is checked by `register_client` instead,
+    /// against the key it registers.
     pub(crate) async fn authenticate(&self, request: &QsRequest) -> Result<StoredClient, DsError> {
         let client_id = &request.auth.client_id;
-        let local = self.inner.ctx.domain().as_str();
-        if client_id.domain() != local {
-            return Err(DsError::new(
-                DsErrorCode::UnknownClient,
-                format!("{client_id} is not a client of {local}"),
-            ));
-        }
+        self.check_local_client(client_id)?;
         if matches!(request.body, QsRequestBody::RegisterClient(_)) {
             return Err(DsError::new(
                 DsErrorCode::UnsupportedOperation,
@@ -51,6 +46,19 @@ impl DsService {
             .await
             .map_err(internal)?;
         Ok(client)
+    }
+
+    /// Refuses client ids of other domains: a DS only serves its own clients.
+    pub(crate) fn check_local_client(&self, client_id: &ClientId) -> Result<(), DsError> {
+        let local = self.inner.ctx.domain().as_str();
+        if client_id.domain() == local {
+            Ok(())
+        } else {
+            Err(DsError::new(
+                DsErrorCode::UnknownClient,
+                format!("{client_id} is not a client of {local}"),
+            ))
+        }
     }
 
     /// Records the request's nonce; a nonce seen before is a replay.

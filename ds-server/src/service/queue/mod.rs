@@ -1,11 +1,16 @@
 //! The queue service (spec §13): client registration, sync and ack of group
-//! logs and inboxes, key-package publication. Every request is authenticated
-//! by [`DsService::authenticate`] before anything is read or written.
+//! logs and inboxes, key-package publication. Every request but
+//! `register_client` is authenticated by [`DsService::authenticate`] before
+//! anything is read or written; `register_client` proves possession of the
+//! key it registers instead (see `register.rs`).
 
 mod auth;
+mod key_packages;
 mod page;
+mod register;
+mod sync;
 
-use ds_core::wire::{DsError, QsRequest, QsResponseBody};
+use ds_core::wire::{DsError, DsErrorCode, QsRequest, QsRequestBody, QsResponseBody};
 
 use super::DsService;
 
@@ -21,10 +26,39 @@ impl DsService {
     }
 
     async fn dispatch_queue(&self, request: &QsRequest) -> Result<QsResponseBody, DsError> {
-        let _client = self.authenticate(request).await?;
-        Err(DsError::new(
-            ds_core::wire::DsErrorCode::UnsupportedOperation,
-            format!("{} is not implemented yet", request.body.name()),
-        ))
+        if !request.version.is_supported() {
+            return Err(DsError::new(
+                DsErrorCode::UnsupportedVersion,
+                format!("unsupported protocol version {}", request.version.0),
+            ));
+        }
+        match &request.body {
+            QsRequestBody::RegisterClient(register) => {
+                self.register_client(request, register).await
+            }
+            // Refused before authentication, so the refusal changes nothing
+            // (not even the nonce table).
+            QsRequestBody::Subscribe(_) => Err(DsError::new(
+                DsErrorCode::UnsupportedOperation,
+                "subscribe is only accepted as the first frame of the push channel \
+                 (GET /mimi/v1/push); use sync over POST",
+            )),
+            QsRequestBody::Sync(sync) => {
+                let client = self.authenticate(request).await?;
+                self.sync(&client, sync).await
+            }
+            QsRequestBody::Ack(ack) => {
+                let client = self.authenticate(request).await?;
+                self.ack(&client, ack).await
+            }
+            QsRequestBody::PublishKeyPackages(publish) => {
+                let client = self.authenticate(request).await?;
+                self.publish_key_packages(&client, publish).await
+            }
+            QsRequestBody::KeyPackageCount(count) => {
+                let client = self.authenticate(request).await?;
+                self.key_package_count(&client, count).await
+            }
+        }
     }
 }
