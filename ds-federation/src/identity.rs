@@ -1,12 +1,20 @@
 //! The DS's own Ed25519 signing key: created on first start, persisted, and
 //! used as the groups' external-sender key (and, with the federation work,
 //! to sign fan-out requests).
+//!
+//! As an openmls [`Signer`](openmls_traits::signatures::Signer) it signs the
+//! DS's own Remove proposals. Groups list it in `external_senders` with the
+//! raw 32-byte [`DsIdentity::public_key`] (exactly what the server hands to
+//! `ds_core::group::EngineContext::new`), so openmls verifies those proposals
+//! with this key.
 
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::{Signer as _, SigningKey};
+use openmls_traits::signatures::{Signer, SignerError};
+use openmls_traits::types::SignatureScheme;
 
 /// Why the identity could not be loaded or created.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +99,18 @@ impl DsIdentity {
     }
 }
 
+/// Signs MLS content (openmls passes the labelled `SignContent` bytes) with
+/// plain Ed25519, as RFC 9420 prescribes for Ed25519 ciphersuites.
+impl Signer for DsIdentity {
+    fn sign(&self, payload: &[u8]) -> Result<Vec<u8>, SignerError> {
+        Ok(DsIdentity::sign(self, payload).to_vec())
+    }
+
+    fn signature_scheme(&self) -> SignatureScheme {
+        SignatureScheme::ED25519
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,6 +128,18 @@ mod tests {
             vk.verify_strict(b"x", &ed25519_dalek::Signature::from_bytes(&sig))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn signs_for_openmls_with_the_published_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let identity = DsIdentity::load_or_create(&dir.path().join("k")).unwrap();
+        assert_eq!(identity.signature_scheme(), SignatureScheme::ED25519);
+        let signature = Signer::sign(&identity, b"mls content").unwrap();
+        let signature = ed25519_dalek::Signature::from_slice(&signature).unwrap();
+        let vk = ed25519_dalek::VerifyingKey::from_bytes(&identity.public_key()).unwrap();
+        assert!(vk.verify_strict(b"mls content", &signature).is_ok());
+        assert!(vk.verify_strict(b"other content", &signature).is_err());
     }
 
     #[test]

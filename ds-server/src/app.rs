@@ -1,14 +1,18 @@
 //! Running the two listeners together: readiness, then graceful shutdown in
 //! order — `/readyz` turns 503, the public listener stops accepting and
-//! drains its in-flight requests, and only then does the admin listener stop.
+//! drains its in-flight requests, the inactivity sweeper finishes its pass,
+//! and only then does the admin listener stop.
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 
+use crate::http::admin::AdminOperations;
 use crate::http::{self, AdminState, DsEndpoint, Limits, Readiness};
+use crate::service::{DsService, Sweeper};
 
 /// Everything the running server needs besides its listening sockets.
 #[derive(Debug)]
@@ -24,6 +28,21 @@ pub struct App<E> {
     /// Readiness reported by `/readyz`; set when serving starts, cleared
     /// when `shutdown` completes.
     pub readiness: Readiness,
+    /// Operator commands on the admin listener and the inactivity sweeper;
+    /// `None` serves health, readiness and metrics only.
+    pub operator: Option<Operator>,
+}
+
+/// The operator's side of a running DS.
+#[derive(Debug, Clone)]
+pub struct Operator {
+    /// The service the commands act on.
+    pub service: DsService,
+    /// Lifetime of the registration tokens `POST /admin/v1/tokens` issues.
+    pub token_ttl: Duration,
+    /// How often the inactivity sweeper looks; it runs only when the
+    /// service's options set an `inactivity_timeout`.
+    pub sweep_interval: Duration,
 }
 
 impl<E: DsEndpoint> App<E> {
@@ -40,7 +59,16 @@ impl<E: DsEndpoint> App<E> {
         let admin_state = AdminState {
             readiness: self.readiness.clone(),
             metrics: self.metrics,
+            operations: self.operator.as_ref().map(|o| AdminOperations {
+                service: o.service.clone(),
+                token_ttl: o.token_ttl,
+            }),
         };
+        let sweeper = self
+            .operator
+            .as_ref()
+            .and_then(|o| Sweeper::from_options(&o.service, o.sweep_interval))
+            .map(Sweeper::spawn);
         let admin_task = tokio::spawn(http::serve_admin(admin, admin_state, async move {
             // Either an explicit stop or the sender dropped: both mean stop.
             let _ = admin_stopped.await;
@@ -61,6 +89,9 @@ impl<E: DsEndpoint> App<E> {
         )
         .await;
         tracing::info!("public listener drained");
+        if let Some(sweeper) = sweeper {
+            sweeper.stop().await;
+        }
         let _ = stop_admin.send(());
         if let Err(error) = admin_task.await {
             tracing::error!(%error, "admin listener task failed");

@@ -5,6 +5,10 @@
 //! - `mimi-ds healthcheck [--admin URL] [--config FILE]` asks the admin
 //!   listener's `/healthz` and exits 0 when it answers 200 (container
 //!   HEALTHCHECK).
+//! - `mimi-ds admin [--admin URL] [--config FILE] COMMAND` sends an operator
+//!   command (`issue-token`, `delete-client ID`, `delete-user ID`, `status`)
+//!   to the admin listener, prints the answer and exits non-zero when the
+//!   command failed.
 
 use std::future::Future;
 use std::io::Write as _;
@@ -17,7 +21,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use ds_core::group::EngineContext;
 use ds_federation::identity::{DsIdentity, IdentityError};
-use ds_server::app::App;
+use ds_server::app::{App, Operator};
 use ds_server::config::{Config, ConfigError, TlsSource};
 use ds_server::http::probe::{self, ProbeError};
 use ds_server::http::{DS_PATH, Readiness};
@@ -30,6 +34,10 @@ use tokio::signal::unix::{SignalKind, signal};
 
 /// Time `healthcheck` waits for an answer.
 const HEALTHCHECK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Time `admin` waits for an answer (a deletion visits every group of the
+/// client).
+const ADMIN_TIMEOUT: Duration = Duration::from_secs(120);
 
 #[derive(Debug, Parser)]
 #[command(
@@ -59,6 +67,37 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Send an operator command to the admin listener and print the answer.
+    Admin {
+        /// Admin listener base URL, e.g. http://127.0.0.1:9443 (default: from the configuration).
+        #[arg(long, value_name = "URL", global = true)]
+        admin: Option<String>,
+        /// Configuration file to read the admin address from when --admin is not given.
+        #[arg(long, value_name = "FILE", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+/// The operator commands (`/admin/v1/…` on the admin listener).
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Issue a one-time client registration token and print it.
+    IssueToken,
+    /// Remove a client from all its groups (DS-signed Remove proposals), then
+    /// delete its registration and everything stored for it.
+    DeleteClient {
+        /// The client id, `user@domain/device`.
+        client_id: String,
+    },
+    /// Delete every registered client of a user, like delete-client.
+    DeleteUser {
+        /// The user id, `user@domain`.
+        user_id: String,
+    },
+    /// Print the DS's status as JSON.
+    Status,
 }
 
 /// Why the binary stopped with an error.
@@ -83,6 +122,13 @@ enum CliError {
     Identity(#[from] IdentityError),
     #[error("unhealthy: /healthz answered {0}")]
     Unhealthy(http::StatusCode),
+    #[error("the admin listener answered {status}: {reason}")]
+    AdminRefused {
+        status: http::StatusCode,
+        reason: String,
+    },
+    #[error(transparent)]
+    Operator(#[from] ds_server::service::OperatorError),
 }
 
 fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> CliError {
@@ -106,6 +152,11 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve { config } => serve(config.as_deref()).await,
             Command::Healthcheck { admin, config } => healthcheck(admin, config.as_deref()).await,
+            Command::Admin {
+                admin,
+                config,
+                command,
+            } => admin_command(admin, config.as_deref(), &command).await,
         }
     });
     match result {
@@ -159,12 +210,18 @@ async fn serve(config_file: Option<&Path>) -> Result<(), CliError> {
     announce(&config, public_addr, admin_addr, &cert)?;
     tracing::info!(domain = %config.domain.as_str(), %public_addr, %admin_addr, "serving");
 
+    let service = DsService::clone(&endpoint);
     let app = App {
         tls: tls_config,
         endpoint,
         limits: config.limits,
         metrics: Some(metrics),
         readiness: Readiness::new(),
+        operator: Some(Operator {
+            service,
+            token_ttl: config.token_ttl,
+            sweep_interval: config.removal.sweep_interval,
+        }),
     };
     app.run(public, admin, shutdown).await;
     tracing::info!("stopped");
@@ -204,19 +261,70 @@ fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
 }
 
 async fn healthcheck(admin: Option<String>, config_file: Option<&Path>) -> Result<(), CliError> {
-    let base = match admin {
-        Some(url) => url,
-        None => {
-            let address = Config::load(config_file)?.admin_listen;
-            format!("http://{}", reachable(address))
-        }
-    };
+    let base = admin_base(admin, config_file)?;
     let status = probe::get_status(&base, "/healthz", HEALTHCHECK_TIMEOUT).await?;
     if status == http::StatusCode::OK {
         Ok(())
     } else {
         Err(CliError::Unhealthy(status))
     }
+}
+
+/// The admin listener's base URL: `--admin`, or the configured address.
+fn admin_base(admin: Option<String>, config_file: Option<&Path>) -> Result<String, CliError> {
+    match admin {
+        Some(url) => Ok(url),
+        None => {
+            let address = Config::load(config_file)?.admin_listen;
+            Ok(format!("http://{}", reachable(address)))
+        }
+    }
+}
+
+/// Sends one operator command and prints the answer's body on stdout.
+async fn admin_command(
+    admin: Option<String>,
+    config_file: Option<&Path>,
+    command: &AdminCommand,
+) -> Result<(), CliError> {
+    let base = admin_base(admin, config_file)?;
+    let (method, path) = match command {
+        AdminCommand::IssueToken => (http::Method::POST, "/admin/v1/tokens".to_owned()),
+        AdminCommand::DeleteClient { client_id } => (
+            http::Method::DELETE,
+            format!("/admin/v1/clients/{}", path_segment(client_id)),
+        ),
+        AdminCommand::DeleteUser { user_id } => (
+            http::Method::DELETE,
+            format!("/admin/v1/users/{}", path_segment(user_id)),
+        ),
+        AdminCommand::Status => (http::Method::GET, "/admin/v1/status".to_owned()),
+    };
+    let answer = probe::request(&base, method, &path, ADMIN_TIMEOUT).await?;
+    if !answer.status.is_success() {
+        return Err(CliError::AdminRefused {
+            status: answer.status,
+            reason: answer.body.trim_end().to_owned(),
+        });
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(answer.body.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(io_error("writing to stdout"))
+}
+
+/// `id` percent-encoded for a path segment: everything but unreserved
+/// characters and `@`, so `/` or `?` in a mistyped id cannot change the route.
+fn path_segment(id: &str) -> String {
+    let mut encoded = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'@') {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    encoded
 }
 
 /// A wildcard listen address is probed on the loopback of its family.
@@ -237,5 +345,6 @@ const IDENTITY_FILE: &str = "ds-signing-key";
 fn ds_endpoint(store: Store, config: &Config) -> Result<DsService, CliError> {
     let identity = DsIdentity::load_or_create(&config.data_dir.join(IDENTITY_FILE))?;
     let ctx = EngineContext::new(config.domain.clone(), identity.public_key().to_vec());
-    Ok(DsService::new(ctx, store))
+    let service = DsService::with_options(ctx, store, config.service_options());
+    Ok(service.with_signer(Arc::new(identity))?)
 }

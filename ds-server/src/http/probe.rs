@@ -1,10 +1,11 @@
-//! A minimal HTTP/1.1 client for the admin endpoints (`mimi-ds healthcheck`).
+//! A minimal HTTP/1.1 client for the admin endpoints (`mimi-ds healthcheck`
+//! and `mimi-ds admin …`).
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{Request, StatusCode, Uri};
-use http_body_util::Empty;
+use http::{Method, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Empty, Limited};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
@@ -32,6 +33,18 @@ pub enum ProbeError {
     Timeout(String),
 }
 
+/// Most bytes of an admin answer's body that are read.
+const MAX_ANSWER_BYTES: usize = 1 << 20;
+
+/// An admin endpoint's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminAnswer {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The body as text (invalid UTF-8 replaced).
+    pub body: String,
+}
+
 /// Sends `GET {base}{path}` (plain HTTP) and returns the status.
 ///
 /// `base` is `http://host:port` or `host:port`; any path in it is replaced.
@@ -40,6 +53,17 @@ pub async fn get_status(
     path: &str,
     timeout: Duration,
 ) -> Result<StatusCode, ProbeError> {
+    Ok(request(base, Method::GET, path, timeout).await?.status)
+}
+
+/// Sends `{method} {base}{path}` (plain HTTP, no body) and returns the
+/// status and body. `base` is as for [`get_status`].
+pub async fn request(
+    base: &str,
+    method: Method,
+    path: &str,
+    timeout: Duration,
+) -> Result<AdminAnswer, ProbeError> {
     let with_scheme = if base.contains("://") {
         base.to_owned()
     } else {
@@ -64,7 +88,7 @@ pub async fn get_status(
         })?
         .clone();
     let target = format!("http://{authority}{path}");
-    tokio::time::timeout(timeout, fetch(authority.as_str(), path))
+    tokio::time::timeout(timeout, fetch(authority.as_str(), method, path))
         .await
         .map_err(|_| ProbeError::Timeout(target.clone()))?
         .map_err(|reason| ProbeError::Request {
@@ -73,7 +97,7 @@ pub async fn get_status(
         })
 }
 
-async fn fetch(authority: &str, path: &str) -> Result<StatusCode, String> {
+async fn fetch(authority: &str, method: Method, path: &str) -> Result<AdminAnswer, String> {
     let stream = TcpStream::connect(authority)
         .await
         .map_err(|e| e.to_string())?;
@@ -81,14 +105,29 @@ async fn fetch(authority: &str, path: &str) -> Result<StatusCode, String> {
         .await
         .map_err(|e| e.to_string())?;
     let driver = tokio::spawn(connection);
-    let request = Request::get(path)
+    let request = Request::builder()
+        .method(method)
+        .uri(path)
         .header(http::header::HOST, authority)
         .body(Empty::<Bytes>::new())
         .map_err(|e| e.to_string())?;
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| e.to_string());
+    let answer = async {
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = response.status();
+        let body = Limited::new(response.into_body(), MAX_ANSWER_BYTES)
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        Ok(AdminAnswer {
+            status,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
+    }
+    .await;
     driver.abort();
-    Ok(response?.status())
+    answer
 }

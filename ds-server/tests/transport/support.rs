@@ -109,6 +109,7 @@ impl TestServer {
             limits,
             metrics: Some(metrics_handle()),
             readiness: Readiness::new(),
+            operator: None,
         };
         let task = tokio::spawn(app.run(public, admin, async move {
             let _ = stopped.await;

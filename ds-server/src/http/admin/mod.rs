@@ -1,6 +1,9 @@
 //! The admin listener: plain HTTP/1.1, meant for loopback or a private
 //! network. `GET /healthz` (the process runs), `GET /readyz` (503 once
-//! shutdown began), `GET /metrics` (Prometheus text format).
+//! shutdown began), `GET /metrics` (Prometheus text format), and the
+//! operator commands under `/admin/v1/` (see `operations.rs`).
+
+mod operations;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -8,11 +11,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
+
+pub use operations::AdminOperations;
 
 use super::accept::accept_loop;
 use super::readiness::Readiness;
@@ -34,6 +40,8 @@ pub struct AdminState {
     pub readiness: Readiness,
     /// Source of `/metrics`; `None` answers 404 there.
     pub metrics: Option<PrometheusHandle>,
+    /// The operator commands; `None` answers 404 under `/admin/v1/`.
+    pub operations: Option<AdminOperations>,
 }
 
 /// Serves the admin endpoints on `listener` until `shutdown` completes.
@@ -52,9 +60,12 @@ pub async fn serve_admin(
         shutdown,
         move |stream, peer, watcher| {
             let state = state.clone();
-            let service = service_fn(move |request| {
-                let response = route(&request, &state);
-                async move { Ok::<_, Infallible>(response) }
+            let service = service_fn(move |request: Request<Incoming>| {
+                let state = state.clone();
+                // Only the method and path matter: no admin endpoint reads a body.
+                let method = request.method().clone();
+                let path = request.uri().path().to_owned();
+                async move { Ok::<_, Infallible>(route(&method, &path, &state).await) }
             });
             let connection = builder.serve_connection(TokioIo::new(stream), service);
             async move {
@@ -67,12 +78,17 @@ pub async fn serve_admin(
     .await;
 }
 
-fn route<B>(request: &Request<B>, state: &AdminState) -> Response<Body> {
-    let path = request.uri().path();
+async fn route(method: &Method, path: &str, state: &AdminState) -> Response<Body> {
+    if let Some(command) = path.strip_prefix(operations::PREFIX) {
+        return match &state.operations {
+            Some(operations) => operations.route(method, command).await,
+            None => responses::plain(StatusCode::NOT_FOUND, "operator commands are not enabled\n"),
+        };
+    }
     if !matches!(path, "/healthz" | "/readyz" | "/metrics") {
         return responses::plain(StatusCode::NOT_FOUND, "no such endpoint\n");
     }
-    if request.method() != Method::GET && request.method() != Method::HEAD {
+    if method != Method::GET && method != Method::HEAD {
         return responses::method_not_allowed("GET, HEAD");
     }
     match path {
