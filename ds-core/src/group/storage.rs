@@ -6,7 +6,7 @@
 //! bytes (by the server, in the same transaction as the commit) and restored
 //! with `PublicGroup::load`.
 
-use std::cell::RefCell;
+use std::sync::{Mutex, MutexGuard};
 
 use openmls_traits::public_storage::PublicStorageProvider;
 use openmls_traits::storage::{CURRENT_VERSION, traits};
@@ -33,28 +33,40 @@ pub struct PublicGroupBlobs {
     pub(crate) proposals: Vec<(ByteBuf, ByteBuf)>,
 }
 
-/// Storage for exactly one group; the group id keys are ignored.
+/// Storage for exactly one group; the group id keys are ignored. A mutex
+/// rather than a `RefCell` so a group state can be shared between threads
+/// (the server checks many messages against one state at once); it is
+/// never contended in practice: only commits write.
 #[derive(Debug, Default)]
 pub struct BlobStore {
-    blobs: RefCell<PublicGroupBlobs>,
+    blobs: Mutex<PublicGroupBlobs>,
 }
 
 impl BlobStore {
     /// A store holding `blobs`.
     pub fn from_blobs(blobs: PublicGroupBlobs) -> Self {
         Self {
-            blobs: RefCell::new(blobs),
+            blobs: Mutex::new(blobs),
+        }
+    }
+
+    /// The blobs; a panic while they were held cannot leave them torn
+    /// (every write replaces a whole field), so poisoning is ignored.
+    fn lock(&self) -> MutexGuard<'_, PublicGroupBlobs> {
+        match self.blobs.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
         }
     }
 
     /// A copy of the current blobs.
     pub fn blobs(&self) -> PublicGroupBlobs {
-        self.blobs.borrow().clone()
+        self.lock().clone()
     }
 
     /// Runs `f` on the current blobs without copying them.
     pub fn with_blobs<R>(&self, f: impl FnOnce(&PublicGroupBlobs) -> R) -> R {
-        f(&self.blobs.borrow())
+        f(&self.lock())
     }
 }
 
@@ -78,7 +90,7 @@ impl PublicStorageProvider<CURRENT_VERSION> for BlobStore {
         _group_id: &G,
         tree: &T,
     ) -> Result<(), BlobError> {
-        self.blobs.borrow_mut().tree = Some(enc(tree)?);
+        self.lock().tree = Some(enc(tree)?);
         Ok(())
     }
 
@@ -90,7 +102,7 @@ impl PublicStorageProvider<CURRENT_VERSION> for BlobStore {
         _group_id: &G,
         hash: &H,
     ) -> Result<(), BlobError> {
-        self.blobs.borrow_mut().interim_transcript_hash = Some(enc(hash)?);
+        self.lock().interim_transcript_hash = Some(enc(hash)?);
         Ok(())
     }
 
@@ -102,7 +114,7 @@ impl PublicStorageProvider<CURRENT_VERSION> for BlobStore {
         _group_id: &G,
         context: &C,
     ) -> Result<(), BlobError> {
-        self.blobs.borrow_mut().context = Some(enc(context)?);
+        self.lock().context = Some(enc(context)?);
         Ok(())
     }
 
@@ -114,7 +126,7 @@ impl PublicStorageProvider<CURRENT_VERSION> for BlobStore {
         _group_id: &G,
         tag: &C,
     ) -> Result<(), BlobError> {
-        self.blobs.borrow_mut().confirmation_tag = Some(enc(tag)?);
+        self.lock().confirmation_tag = Some(enc(tag)?);
         Ok(())
     }
 
@@ -130,7 +142,7 @@ impl PublicStorageProvider<CURRENT_VERSION> for BlobStore {
     ) -> Result<(), BlobError> {
         let key = ByteBuf::from(enc(proposal_ref)?);
         let value = ByteBuf::from(enc(proposal)?);
-        let mut blobs = self.blobs.borrow_mut();
+        let mut blobs = self.lock();
         blobs.proposals.retain(|(k, _)| *k != key);
         blobs.proposals.push((key, value));
         Ok(())
@@ -144,8 +156,7 @@ impl PublicStorageProvider<CURRENT_VERSION> for BlobStore {
         &self,
         _group_id: &G,
     ) -> Result<Vec<(R, P)>, BlobError> {
-        self.blobs
-            .borrow()
+        self.lock()
             .proposals
             .iter()
             .map(|(k, v)| Ok((postcard::from_bytes(k)?, postcard::from_bytes(v)?)))
@@ -156,7 +167,7 @@ impl PublicStorageProvider<CURRENT_VERSION> for BlobStore {
         &self,
         _group_id: &G,
     ) -> Result<Option<T>, BlobError> {
-        dec(&self.blobs.borrow().tree)
+        dec(&self.lock().tree)
     }
 
     fn group_context<
@@ -166,7 +177,7 @@ impl PublicStorageProvider<CURRENT_VERSION> for BlobStore {
         &self,
         _group_id: &G,
     ) -> Result<Option<C>, BlobError> {
-        dec(&self.blobs.borrow().context)
+        dec(&self.lock().context)
     }
 
     fn interim_transcript_hash<
@@ -176,7 +187,7 @@ impl PublicStorageProvider<CURRENT_VERSION> for BlobStore {
         &self,
         _group_id: &G,
     ) -> Result<Option<H>, BlobError> {
-        dec(&self.blobs.borrow().interim_transcript_hash)
+        dec(&self.lock().interim_transcript_hash)
     }
 
     fn confirmation_tag<
@@ -186,11 +197,11 @@ impl PublicStorageProvider<CURRENT_VERSION> for BlobStore {
         &self,
         _group_id: &G,
     ) -> Result<Option<C>, BlobError> {
-        dec(&self.blobs.borrow().confirmation_tag)
+        dec(&self.lock().confirmation_tag)
     }
 
     fn delete_tree<G: traits::GroupId<CURRENT_VERSION>>(&self, _: &G) -> Result<(), BlobError> {
-        self.blobs.borrow_mut().tree = None;
+        self.lock().tree = None;
         Ok(())
     }
 
@@ -198,12 +209,12 @@ impl PublicStorageProvider<CURRENT_VERSION> for BlobStore {
         &self,
         _: &G,
     ) -> Result<(), BlobError> {
-        self.blobs.borrow_mut().confirmation_tag = None;
+        self.lock().confirmation_tag = None;
         Ok(())
     }
 
     fn delete_context<G: traits::GroupId<CURRENT_VERSION>>(&self, _: &G) -> Result<(), BlobError> {
-        self.blobs.borrow_mut().context = None;
+        self.lock().context = None;
         Ok(())
     }
 
@@ -211,7 +222,7 @@ impl PublicStorageProvider<CURRENT_VERSION> for BlobStore {
         &self,
         _: &G,
     ) -> Result<(), BlobError> {
-        self.blobs.borrow_mut().interim_transcript_hash = None;
+        self.lock().interim_transcript_hash = None;
         Ok(())
     }
 
@@ -224,8 +235,7 @@ impl PublicStorageProvider<CURRENT_VERSION> for BlobStore {
         proposal_ref: &R,
     ) -> Result<(), BlobError> {
         let key = enc(proposal_ref)?;
-        self.blobs
-            .borrow_mut()
+        self.lock()
             .proposals
             .retain(|(k, _)| k.as_slice() != key.as_slice());
         Ok(())
@@ -238,7 +248,7 @@ impl PublicStorageProvider<CURRENT_VERSION> for BlobStore {
         &self,
         _group_id: &G,
     ) -> Result<(), BlobError> {
-        self.blobs.borrow_mut().proposals.clear();
+        self.lock().proposals.clear();
         Ok(())
     }
 }

@@ -20,8 +20,9 @@ pub struct CachedGroup {
     /// The storage revision `group` corresponds to.
     pub revision: u64,
     /// Members on other domains, for the epoch it was computed in: the
-    /// roster only changes with the epoch, so a message does not pay O(members).
-    remote: Option<(u64, Arc<RemoteMembers>)>,
+    /// roster only changes with the epoch, so a message does not pay
+    /// O(members). Behind its own lock because messages share the state.
+    remote: Mutex<Option<(u64, Arc<RemoteMembers>)>>,
 }
 
 impl CachedGroup {
@@ -30,27 +31,34 @@ impl CachedGroup {
         Self {
             group,
             revision,
-            remote: None,
+            remote: Mutex::new(None),
         }
     }
 
     /// The group's members on other domains than `local`, in the current epoch.
-    pub(crate) fn remote_members(&mut self, local: &str) -> Arc<RemoteMembers> {
+    pub(crate) fn remote_members(&self, local: &str) -> Arc<RemoteMembers> {
         let epoch = self.group.epoch();
-        match &self.remote {
+        let mut remote = match self.remote.lock() {
+            Ok(guard) => guard,
+            // The value is replaced whole, so a panic cannot leave it torn.
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match &*remote {
             Some((cached, members)) if *cached == epoch => Arc::clone(members),
             _ => {
                 let members = Arc::new(remote_members(&self.group, local));
-                self.remote = Some((epoch, Arc::clone(&members)));
+                *remote = Some((epoch, Arc::clone(&members)));
                 members
             }
         }
     }
 }
 
-/// One slot per group; the async mutex serializes this process's requests
-/// for a group (other processes are ordered by the database).
-type Slot = Arc<tokio::sync::Mutex<Option<CachedGroup>>>;
+/// One slot per group. Application messages share it (read lock: they are
+/// checked against the state and appended without changing it); anything
+/// that changes the state holds it exclusively, so this process's changes to
+/// a group are serialized (other processes are ordered by the database).
+pub(crate) type Slot = Arc<tokio::sync::RwLock<Option<CachedGroup>>>;
 
 /// The groups this process has touched.
 #[derive(Debug, Default)]

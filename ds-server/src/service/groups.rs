@@ -1,7 +1,7 @@
 //! Group operations: allocation, creation, and every request addressed to an
 //! existing group.
 
-use ds_core::group::{DsGroup, Outcome, Roster};
+use ds_core::group::{DsGroup, Outcome};
 use ds_core::wire::{
     ClientId, CreateGroupRequest, DsError, DsErrorCode, DsRequest, DsRequestBody, DsResponseBody,
     GroupId,
@@ -11,15 +11,13 @@ use openmls_traits::random::OpenMlsRand;
 use super::DsService;
 use super::cache::CachedGroup;
 use super::errors::internal;
-use super::fanout::{RemoteMembers, plan};
-use crate::storage::{
-    AppendMessage, AppendRejected, GroupChange, GroupIdStatus, NewGroup, StorageError, Timestamp,
-};
+use super::fanout::plan;
+use crate::storage::{GroupChange, GroupIdStatus, NewGroup, StorageError, Timestamp};
 
 /// How often an operation is re-run after another writer changed the group.
-const ATTEMPTS: usize = 3;
+pub(super) const ATTEMPTS: usize = 3;
 
-fn now() -> Timestamp {
+pub(super) fn now() -> Timestamp {
     Timestamp::now()
 }
 
@@ -86,7 +84,7 @@ impl DsService {
         let members = plan(&outcome, id, local, &Default::default()).added;
         let state = group.to_bytes()?;
         let slot = inner.cache.slot(id);
-        let mut cached = slot.lock().await;
+        let mut cached = slot.write().await;
         let created = inner
             .store
             .create_group(
@@ -135,6 +133,9 @@ impl DsService {
             ));
         }
         let is_message = matches!(request.body, DsRequestBody::SendMessage(_));
+        if is_message {
+            return self.send_message(&id, request, requester).await;
+        }
         self.on_group(&id, is_message, |group| {
             group.process(&inner.ctx, request, requester, now().unix_secs())
         })
@@ -153,7 +154,7 @@ impl DsService {
         mut step: impl FnMut(&mut DsGroup) -> Result<Outcome, DsError>,
     ) -> Result<DsResponseBody, DsError> {
         let slot = self.inner.cache.slot(id);
-        let mut cached = slot.lock().await;
+        let mut cached = slot.write().await;
         for _ in 0..ATTEMPTS {
             if cached.is_none() {
                 *cached = Some(self.load(id).await?);
@@ -185,7 +186,7 @@ impl DsService {
     }
 
     /// Loads a group from storage.
-    async fn load(&self, id: &GroupId) -> Result<CachedGroup, DsError> {
+    pub(super) async fn load(&self, id: &GroupId) -> Result<CachedGroup, DsError> {
         let row = self
             .inner
             .store
@@ -259,55 +260,10 @@ impl DsService {
             Err(e) => Err(internal(e)),
         }
     }
-
-    /// Appends an application message without touching the group state.
-    async fn append(
-        &self,
-        id: &GroupId,
-        epoch: u64,
-        outcome: &Outcome,
-        remote_before: &RemoteMembers,
-        roster: &Roster,
-    ) -> Result<Written, DsError> {
-        let local = self.inner.ctx.domain().as_str();
-        let mut plan = plan(outcome, id, local, remote_before);
-        let Some(entry) = plan.entries.pop() else {
-            return Ok(Written::Done(outcome.response.clone()));
-        };
-        let append = AppendMessage {
-            group_id: id.as_str().to_owned(),
-            expected_epoch: epoch,
-            sender: entry.sender.unwrap_or_default(),
-            message: entry.message,
-            outbox: plan.outbox,
-        };
-        let results = self
-            .inner
-            .store
-            .append_messages(std::slice::from_ref(&append), now())
-            .await
-            .map_err(internal)?;
-        match results.into_iter().next() {
-            Some(Ok(_)) => {
-                // Only after the commit: push feeds re-read what is now stored.
-                self.inner.notifier.wake_members(roster);
-                Ok(Written::Done(outcome.response.clone()))
-            }
-            Some(Err(AppendRejected::EpochConflict)) => Ok(Written::Conflict),
-            Some(Err(AppendRejected::GroupNotFound)) => Err(DsError::new(
-                DsErrorCode::GroupNotFound,
-                format!("{id} was deleted"),
-            )),
-            None => Err(DsError::new(
-                DsErrorCode::InternalError,
-                "storage answered no result for the message",
-            )),
-        }
-    }
 }
 
 /// What storing an outcome came to.
-enum Written {
+pub(super) enum Written {
     /// Stored (or nothing to store); answer this.
     Done(DsResponseBody),
     /// Stored, and the group is gone.

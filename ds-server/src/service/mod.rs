@@ -16,6 +16,7 @@ mod endpoint;
 mod errors;
 mod fanout;
 mod groups;
+mod messages;
 mod operator;
 mod options;
 mod queue;
@@ -29,7 +30,7 @@ use ds_core::group::EngineContext;
 use ds_core::wire::{ClientId, DsError, DsErrorCode, DsRequest, DsRequestBody, DsResponseBody};
 
 use crate::push::Notifier;
-use crate::storage::Store;
+use crate::storage::{AppendQueue, Store};
 
 pub use cache::GroupCache;
 pub use operator::Status;
@@ -53,6 +54,8 @@ struct Inner {
     signer: OnceLock<Arc<ds_federation::identity::DsIdentity>>,
     /// Push connections of this process, woken after each commit.
     notifier: Notifier,
+    /// Group commit of application messages, started on first use.
+    appends: OnceLock<AppendQueue>,
 }
 
 impl DsService {
@@ -72,6 +75,7 @@ impl DsService {
                 options,
                 signer: OnceLock::new(),
                 notifier: Notifier::new(),
+                appends: OnceLock::new(),
             }),
         }
     }
