@@ -1,7 +1,8 @@
-//! Running the two listeners together: readiness, then graceful shutdown in
-//! order — `/readyz` turns 503, the public listener stops accepting and
-//! drains its in-flight requests, the inactivity sweeper finishes its pass,
-//! and only then does the admin listener stop.
+//! Running the two listeners together with the background tasks
+//! (inactivity sweeper, housekeeping, gauge sampling): readiness, then
+//! graceful shutdown in order — `/readyz` turns 503, the public listener
+//! stops accepting and drains its in-flight requests, the background tasks
+//! finish their pass, and only then does the admin listener stop.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,7 +13,11 @@ use tokio::net::TcpListener;
 
 use crate::http::admin::AdminOperations;
 use crate::http::{self, AdminState, DsEndpoint, Limits, Readiness};
-use crate::service::{DsService, Sweeper};
+use crate::service::metrics::spawn_gauge_sampler;
+use crate::service::{DsService, Housekeeping, PeriodicHandle, Sweeper};
+
+/// Longest time between two samples of the storage and cache gauges.
+const GAUGE_INTERVAL: Duration = Duration::from_secs(15);
 
 /// Everything the running server needs besides its listening sockets.
 #[derive(Debug)]
@@ -28,8 +33,9 @@ pub struct App<E> {
     /// Readiness reported by `/readyz`; set when serving starts, cleared
     /// when `shutdown` completes.
     pub readiness: Readiness,
-    /// Operator commands on the admin listener and the inactivity sweeper;
-    /// `None` serves health, readiness and metrics only.
+    /// Operator commands on the admin listener and the background tasks
+    /// (inactivity sweeper, housekeeping, gauges); `None` serves health,
+    /// readiness and metrics only.
     pub operator: Option<Operator>,
 }
 
@@ -69,6 +75,11 @@ impl<E: DsEndpoint> App<E> {
             .as_ref()
             .and_then(|o| Sweeper::from_options(&o.service, o.sweep_interval))
             .map(Sweeper::spawn);
+        let background: Vec<PeriodicHandle> = self
+            .operator
+            .as_ref()
+            .map(|o| background_tasks(&o.service))
+            .unwrap_or_default();
         let admin_task = tokio::spawn(http::serve_admin(admin, admin_state, async move {
             // Either an explicit stop or the sender dropped: both mean stop.
             let _ = admin_stopped.await;
@@ -92,9 +103,22 @@ impl<E: DsEndpoint> App<E> {
         if let Some(sweeper) = sweeper {
             sweeper.stop().await;
         }
+        for task in background {
+            task.stop().await;
+        }
         let _ = stop_admin.send(());
         if let Err(error) = admin_task.await {
             tracing::error!(%error, "admin listener task failed");
         }
     }
+}
+
+/// Housekeeping at its configured interval, and the gauges sampled at that
+/// interval too but at least every [`GAUGE_INTERVAL`].
+fn background_tasks(service: &DsService) -> Vec<PeriodicHandle> {
+    let interval = service.options().housekeeping.interval;
+    vec![
+        Housekeeping::new(service.clone()).spawn(),
+        spawn_gauge_sampler(service.clone(), interval.min(GAUGE_INTERVAL)),
+    ]
 }

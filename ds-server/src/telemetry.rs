@@ -7,7 +7,7 @@ use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, Promet
 use tracing_subscriber::EnvFilter;
 
 use crate::config::{LogConfig, LogFormat};
-use crate::http::metrics::HTTP_REQUEST_DURATION_SECONDS;
+use crate::http::metrics::{DS_REQUEST_DURATION_SECONDS, HTTP_REQUEST_DURATION_SECONDS};
 
 /// Histogram buckets of request latency, in seconds.
 const LATENCY_BUCKETS: [f64; 12] = [
@@ -49,12 +49,12 @@ pub fn init_logging(log: &LogConfig) -> Result<(), TelemetryError> {
 /// Installs the global Prometheus recorder and returns the handle that
 /// renders `/metrics`. Call once per process.
 pub fn install_metrics_recorder() -> Result<PrometheusHandle, TelemetryError> {
-    Ok(PrometheusBuilder::new()
-        .set_buckets_for_metric(
-            Matcher::Full(HTTP_REQUEST_DURATION_SECONDS.to_owned()),
-            &LATENCY_BUCKETS,
-        )?
-        .install_recorder()?)
+    let mut builder = PrometheusBuilder::new();
+    for histogram in [HTTP_REQUEST_DURATION_SECONDS, DS_REQUEST_DURATION_SECONDS] {
+        builder = builder
+            .set_buckets_for_metric(Matcher::Full(histogram.to_owned()), &LATENCY_BUCKETS)?;
+    }
+    Ok(builder.install_recorder()?)
 }
 
 /// Runs the recorder's periodic upkeep until the runtime stops.

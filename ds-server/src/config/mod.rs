@@ -15,10 +15,12 @@ use ::config::{Environment, File, FileFormat};
 use ds_core::wire::Domain;
 
 pub use error::ConfigError;
-use raw::{RawConfig, RawLimits, RawQueue, RawRemoval};
+use raw::{RawConfig, RawLimits, RawPush, RawQueue, RawRemoval, RawRetention};
 
 use crate::http::Limits;
-use crate::service::{RegistrationPolicy, ServiceOptions};
+use crate::http::rate_limit::RateQuota;
+use crate::push::PushOptions;
+use crate::service::{HousekeepingOptions, RegistrationPolicy, ServiceOptions};
 
 /// The built-in defaults, embedded in the binary.
 pub const DEFAULTS_TOML: &str = include_str!("defaults.toml");
@@ -38,6 +40,12 @@ pub const MAX_TIMEOUT_SECS: u64 = 3600;
 /// Largest accepted `queue.max_page_entries` (what one page can encode).
 pub const MAX_PAGE_ENTRIES_CEILING: u64 = ds_core::wire::limits::MAX_SYNC_ENTRIES as u64;
 
+/// Largest accepted request rate or burst of a `[limits]` quota.
+pub const MAX_RATE: u64 = 10_000_000;
+
+/// Largest accepted `retention.log_retention_secs` (ten years).
+pub const MAX_RETENTION_SECS: u64 = 10 * 365 * 24 * 3600;
+
 /// Name of the SQLite database file inside the data directory (default URL).
 pub const DEFAULT_SQLITE_FILE: &str = "mimi-ds.sqlite3";
 
@@ -56,8 +64,10 @@ pub struct Config {
     pub tls: TlsSource,
     /// sqlx database URL (`sqlite://…` or `postgres://…`).
     pub database_url: String,
-    /// Transport limits.
+    /// Transport limits (the per-address rate among them).
     pub limits: Limits,
+    /// Requests per authenticated client (queue requests, push subscriptions).
+    pub client_rate: RateQuota,
     /// Logging.
     pub log: LogConfig,
     /// Who may register clients with the queue service.
@@ -68,6 +78,10 @@ pub struct Config {
     pub token_ttl: Duration,
     /// DS-induced removal of inactive clients.
     pub removal: RemovalConfig,
+    /// Housekeeping: how often it runs and how long unread entries are kept.
+    pub retention: HousekeepingOptions,
+    /// Pacing of the live-push channel.
+    pub push: PushOptions,
 }
 
 /// `[removal]`: when the DS removes inactive clients from their groups.
@@ -188,6 +202,15 @@ impl Config {
             MAX_LONG_SECS,
         )?);
         let removal = validate_removal(&raw.removal)?;
+        let client_rate = quota(
+            (
+                "limits.requests_per_second_per_client",
+                raw.limits.requests_per_second_per_client,
+            ),
+            ("limits.burst_per_client", raw.limits.burst_per_client),
+        )?;
+        let retention = validate_retention(&raw.retention)?;
+        let push = validate_push(&raw.push)?;
         if let Err(e) = raw.log.filter.parse::<tracing_subscriber::EnvFilter>() {
             return Err(ConfigError::LogFilter {
                 value: raw.log.filter,
@@ -202,6 +225,7 @@ impl Config {
             tls,
             database_url,
             limits,
+            client_rate,
             log: LogConfig {
                 format,
                 filter: raw.log.filter,
@@ -210,6 +234,8 @@ impl Config {
             queue,
             token_ttl,
             removal,
+            retention,
+            push,
         })
     }
 
@@ -220,7 +246,9 @@ impl Config {
             freshness_window: self.queue.freshness_window,
             max_page_entries: self.queue.max_page_entries,
             inactivity_timeout: self.removal.inactivity_timeout,
-            ..ServiceOptions::default()
+            push: self.push,
+            client_rate: self.client_rate,
+            housekeeping: self.retention,
         }
     }
 }
@@ -317,5 +345,67 @@ fn validate_limits(raw: &RawLimits) -> Result<Limits, ConfigError> {
         max_connections: usize::try_from(connections).unwrap_or(usize::MAX >> 3),
         header_read_timeout: Duration::from_secs(header),
         tls_handshake_timeout: Duration::from_secs(handshake),
+        per_address: quota(
+            (
+                "limits.requests_per_second_per_address",
+                raw.requests_per_second_per_address,
+            ),
+            ("limits.burst_per_address", raw.burst_per_address),
+        )?,
+    })
+}
+
+/// A rate and burst, each `0..=MAX_RATE`; a rate of 0 means unlimited, a
+/// burst of 0 one second's worth.
+fn quota(rate: (&'static str, u64), burst: (&'static str, u64)) -> Result<RateQuota, ConfigError> {
+    let bounded = |(field, value): (&'static str, u64)| {
+        if value > MAX_RATE {
+            Err(ConfigError::TooLarge {
+                field,
+                value,
+                max: MAX_RATE,
+            })
+        } else {
+            Ok(u32::try_from(value).unwrap_or(u32::MAX))
+        }
+    };
+    Ok(RateQuota {
+        per_second: bounded(rate)?,
+        burst: bounded(burst)?,
+    })
+}
+
+fn validate_retention(raw: &RawRetention) -> Result<HousekeepingOptions, ConfigError> {
+    let retention = positive(
+        "retention.log_retention_secs",
+        raw.log_retention_secs,
+        MAX_RETENTION_SECS,
+    )?;
+    let interval = positive(
+        "retention.housekeeping_interval_secs",
+        raw.housekeeping_interval_secs,
+        MAX_TIMEOUT_SECS,
+    )?;
+    Ok(HousekeepingOptions {
+        interval: Duration::from_secs(interval),
+        log_retention: Duration::from_secs(retention),
+    })
+}
+
+fn validate_push(raw: &RawPush) -> Result<PushOptions, ConfigError> {
+    let poll = positive(
+        "push.poll_interval_secs",
+        raw.poll_interval_secs,
+        MAX_TIMEOUT_SECS,
+    )?;
+    let first_frame = positive(
+        "push.first_frame_timeout_secs",
+        raw.first_frame_timeout_secs,
+        MAX_TIMEOUT_SECS,
+    )?;
+    Ok(PushOptions {
+        poll_interval: Duration::from_secs(poll),
+        first_frame_timeout: Duration::from_secs(first_frame),
+        ..PushOptions::default()
     })
 }

@@ -20,6 +20,8 @@ pub(super) struct RawConfig {
     pub registration: RawRegistration,
     pub queue: RawQueue,
     pub removal: RawRemoval,
+    pub retention: RawRetention,
+    pub push: RawPush,
 }
 
 /// The `[listen]` section.
@@ -61,6 +63,26 @@ pub(super) struct RawLimits {
     pub max_connections: u64,
     pub header_read_timeout_secs: u64,
     pub tls_handshake_timeout_secs: u64,
+    pub requests_per_second_per_address: u64,
+    pub burst_per_address: u64,
+    pub requests_per_second_per_client: u64,
+    pub burst_per_client: u64,
+}
+
+/// `[retention]`: housekeeping and how long unread entries are kept.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRetention {
+    pub log_retention_secs: u64,
+    pub housekeeping_interval_secs: u64,
+}
+
+/// `[push]`: pacing of the live-push channel.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPush {
+    pub poll_interval_secs: u64,
+    pub first_frame_timeout_secs: u64,
 }
 
 /// `[log]`.

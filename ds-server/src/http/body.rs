@@ -7,7 +7,7 @@ use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use super::metrics::record_undecodable;
+use super::metrics::{record_error, record_undecodable};
 use super::responses::{self, Body, MEDIA_TYPE};
 
 /// Why a body could not be read.
@@ -57,6 +57,7 @@ where
 
 /// Counts a body that did not decode, by the code it is refused with.
 pub(crate) fn count_undecodable(code: ds_core::wire::DsErrorCode) {
+    record_error(code);
     record_undecodable(match code {
         ds_core::wire::DsErrorCode::UnsupportedVersion => "unsupported_version",
         _ => "malformed_message",

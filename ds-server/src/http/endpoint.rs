@@ -1,6 +1,7 @@
 //! The seam between the transport and the protocol layer.
 
 use std::future::Future;
+use std::time::Duration;
 
 use ds_core::wire::{DsError, DsErrorCode, DsRequest, DsResponseBody, QsRequest, QsResponseBody};
 
@@ -16,12 +17,12 @@ pub trait DsEndpoint: Send + Sync + 'static {
 
     /// Answers one queue-service request (`POST /mimi/v1/queue`, spec §13).
     /// An endpoint without a queue service refuses with `UnsupportedOperation`.
-    fn handle_queue(&self, request: QsRequest) -> impl Future<Output = QsResponseBody> + Send {
+    fn handle_queue(&self, request: QsRequest) -> impl Future<Output = QueueAnswer> + Send {
         let _ = request;
-        std::future::ready(QsResponseBody::Error(DsError::new(
+        std::future::ready(QueueAnswer::from(QsResponseBody::Error(DsError::new(
             DsErrorCode::UnsupportedOperation,
             "this endpoint has no queue service",
-        )))
+        ))))
     }
 
     /// Opens the live-push feed of the client that signed `request` (the
@@ -41,5 +42,26 @@ pub trait DsEndpoint: Send + Sync + 'static {
     /// Timing of push connections.
     fn push_options(&self) -> crate::push::PushOptions {
         crate::push::PushOptions::default()
+    }
+}
+
+/// What a queue request is answered with: the `QSResponse` body and, for a
+/// `RateLimited` refusal, how long the client must wait. The wait travels
+/// beside the body so the transport can send `429` with `Retry-After`
+/// without reading the refusal's text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueAnswer {
+    /// The body of the `QSResponse`.
+    pub body: QsResponseBody,
+    /// Set when the request was refused for its client's rate.
+    pub retry_after: Option<Duration>,
+}
+
+impl From<QsResponseBody> for QueueAnswer {
+    fn from(body: QsResponseBody) -> Self {
+        Self {
+            body,
+            retry_after: None,
+        }
     }
 }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use super::rate_limit::RateQuota;
+
 /// Limits applied by the HTTPS listener.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -13,6 +15,8 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// Time a client has to complete the TLS handshake.
     pub tls_handshake_timeout: Duration,
+    /// Requests per source address; over it, `429 Too Many Requests`.
+    pub per_address: RateQuota,
 }
 
 impl Default for Limits {
@@ -22,6 +26,7 @@ impl Default for Limits {
             max_connections: 10_000,
             header_read_timeout: Duration::from_secs(10),
             tls_handshake_timeout: Duration::from_secs(10),
+            per_address: RateQuota::PER_ADDRESS_DEFAULT,
         }
     }
 }

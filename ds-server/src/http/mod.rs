@@ -15,6 +15,7 @@
 //! | 405 | method other than `POST` (`Allow: POST`) |
 //! | 413 | body larger than `limits.max_body_bytes` |
 //! | 415 | `Content-Type` is not `application/mimi-ds` |
+//! | 429 | over the rate of the source address or (queue) client; `Retry-After` and a `RateLimited` body |
 
 mod accept;
 pub mod admin;

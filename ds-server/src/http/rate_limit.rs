@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+use ds_core::wire::{DsError, DsErrorCode};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -25,6 +26,19 @@ impl RateQuota {
     pub const UNLIMITED: Self = Self {
         per_second: 0,
         burst: 0,
+    };
+
+    /// Default per source address: generous enough for many clients behind
+    /// one NAT, small enough to blunt a single flooding host.
+    pub const PER_ADDRESS_DEFAULT: Self = Self {
+        per_second: 2_000,
+        burst: 4_000,
+    };
+
+    /// Default per authenticated client: far above what a real device syncs.
+    pub const PER_CLIENT_DEFAULT: Self = Self {
+        per_second: 200,
+        burst: 400,
     };
 }
 
@@ -74,6 +88,18 @@ pub fn retry_after_secs(wait: Duration) -> u64 {
     secs.max(1)
 }
 
+/// The `RateLimited` refusal of a request from `who` ("this address",
+/// "this client") that may be retried after `wait`.
+pub fn refusal(who: &str, wait: Duration) -> DsError {
+    DsError::new(
+        DsErrorCode::RateLimited,
+        format!(
+            "too many requests from {who}; retry after {} s (Retry-After)",
+            retry_after_secs(wait)
+        ),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +131,12 @@ mod tests {
         assert_eq!(retry_after_secs(Duration::from_millis(1)), 1);
         assert_eq!(retry_after_secs(Duration::from_millis(1500)), 2);
         assert_eq!(retry_after_secs(Duration::ZERO), 1);
+    }
+
+    #[test]
+    fn refusal_names_the_code_and_the_wait() {
+        let error = refusal("this client", Duration::from_millis(2500));
+        assert_eq!(error.code, DsErrorCode::RateLimited);
+        assert!(error.to_string().contains("retry after 3 s"), "{error}");
     }
 }

@@ -1,7 +1,9 @@
 //! Building HTTP responses without fallible builders.
 
+use std::time::Duration;
+
 use bytes::Bytes;
-use http::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use http::header::{ALLOW, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use http::{Response, StatusCode};
 use http_body_util::Full;
 
@@ -32,6 +34,17 @@ pub(crate) fn method_not_allowed(allowed: &'static str) -> Response<Body> {
 /// `200 OK` carrying an encoded protocol message.
 pub(crate) fn protocol(bytes: Vec<u8>) -> Response<Body> {
     with_type(StatusCode::OK, MEDIA_TYPE, Bytes::from(bytes))
+}
+
+/// `response` turned into `429 Too Many Requests` with `Retry-After`
+/// (whole seconds, at least 1) for a client that must wait `wait`.
+pub(crate) fn too_many_requests(mut response: Response<Body>, wait: Duration) -> Response<Body> {
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    response.headers_mut().insert(
+        RETRY_AFTER,
+        HeaderValue::from(super::rate_limit::retry_after_secs(wait)),
+    );
+    response
 }
 
 /// A response with `status`, `content_type` and `body`.

@@ -19,12 +19,16 @@ use super::accept::accept_loop;
 use super::endpoint::DsEndpoint;
 use super::limits::Limits;
 use super::push::{PUSH_PATH, PushContext, PushStop};
+use super::rate_limit::AddressLimit;
 use super::routes;
 
 /// Upper bound on waiting for push sessions after the connections drained;
 /// each session bounds its own closing handshake, so this only guards
 /// against a bug keeping one alive.
 const PUSH_DRAIN_LIMIT: Duration = Duration::from_secs(15);
+
+/// How often the per-address limiter forgets addresses back at full burst.
+const LIMITER_SHRINK_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Serves the public endpoints over TLS on `listener` until `shutdown`
 /// completes; then stops accepting, tells push sessions to close, lets
@@ -36,8 +40,13 @@ pub async fn serve<E: DsEndpoint>(
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) {
-    let acceptor = TlsAcceptor::from(tls);
-    let builder = Arc::new(http_builder(&limits));
+    let shared = Arc::new(Shared {
+        acceptor: TlsAcceptor::from(tls),
+        builder: http_builder(&limits),
+        address_limit: AddressLimit::new(limits.per_address),
+        limits,
+    });
+    let shrinker = tokio::spawn(shrink_periodically(Arc::clone(&shared)));
     let (stop_push, push_stop) = PushStop::channel();
     // Push sessions are told at once: an HTTP/2 connection carrying one
     // cannot finish draining before its WebSocket stream ends.
@@ -53,18 +62,17 @@ pub async fn serve<E: DsEndpoint>(
             serve_connection(
                 stream,
                 peer,
-                acceptor.clone(),
-                Arc::clone(&builder),
+                Arc::clone(&shared),
                 PushContext {
                     endpoint: Arc::clone(&endpoint),
                     stop: push_stop.clone(),
                 },
-                limits,
                 watcher,
             )
         },
     )
     .await;
+    shrinker.abort();
     // HTTP/1.1 sessions left their connections when they upgraded; each
     // holds a receiver until it closed.
     if tokio::time::timeout(PUSH_DRAIN_LIMIT, stop_push.closed())
@@ -73,6 +81,15 @@ pub async fn serve<E: DsEndpoint>(
     {
         tracing::warn!("push sessions did not close in time");
     }
+}
+
+/// What every connection of the listener shares.
+struct Shared {
+    acceptor: TlsAcceptor,
+    builder: auto::Builder<TokioExecutor>,
+    /// Requests per source address, across all its connections.
+    address_limit: AddressLimit,
+    limits: Limits,
 }
 
 fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
@@ -91,13 +108,14 @@ fn http_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
 async fn serve_connection<E: DsEndpoint>(
     stream: TcpStream,
     peer: SocketAddr,
-    acceptor: TlsAcceptor,
-    builder: Arc<auto::Builder<TokioExecutor>>,
+    shared: Arc<Shared>,
     push: PushContext<E>,
-    limits: Limits,
     watcher: Watcher,
 ) {
-    let handshake = tokio::time::timeout(limits.tls_handshake_timeout, acceptor.accept(stream));
+    let handshake = tokio::time::timeout(
+        shared.limits.tls_handshake_timeout,
+        shared.acceptor.accept(stream),
+    );
     let tls = match handshake.await {
         Ok(Ok(tls)) => tls,
         Ok(Err(error)) => {
@@ -109,18 +127,35 @@ async fn serve_connection<E: DsEndpoint>(
             return;
         }
     };
-    let max_body = limits.max_body_bytes;
+    let max_body = shared.limits.max_body_bytes;
+    let for_requests = Arc::clone(&shared);
     let service = service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
         let push = push.clone();
+        // Checked per request (an HTTP/2 connection carries many), first.
+        let admitted = for_requests.address_limit.check(&peer.ip());
         async move {
             if request.uri().path() == PUSH_PATH {
                 request.extensions_mut().insert(push.clone());
             }
-            Ok::<_, Infallible>(routes::handle(request, push.endpoint.as_ref(), max_body).await)
+            let endpoint = push.endpoint.as_ref();
+            Ok::<_, Infallible>(routes::handle(request, endpoint, max_body, admitted).await)
         }
     });
-    let connection = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
+    let connection = shared
+        .builder
+        .serve_connection_with_upgrades(TokioIo::new(tls), service);
     if let Err(error) = watcher.watch(connection).await {
         tracing::debug!(%peer, %error, "connection ended with an error");
+    }
+}
+
+/// Shrinks the address limiter now and then for as long as the listener
+/// runs (the task is aborted when it stops).
+async fn shrink_periodically(shared: Arc<Shared>) {
+    let mut ticks = tokio::time::interval(LIMITER_SHRINK_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        shared.address_limit.shrink();
     }
 }

@@ -1,13 +1,12 @@
 //! The service as the HTTP layer's handler: `DSRequest`s, queue requests and
 //! the opening of live-push feeds.
 
-use ds_core::wire::{
-    DsError, DsErrorCode, DsRequest, DsResponseBody, QsRequest, QsRequestBody, QsResponseBody,
-};
+use ds_core::wire::{DsError, DsErrorCode, DsRequest, DsResponseBody, QsRequest, QsRequestBody};
 
 use super::DsService;
 use super::queue::{to_cursors, to_wire_page};
 use crate::http::DsEndpoint;
+use crate::http::endpoint::QueueAnswer;
 use crate::push::{Feed, PushOptions};
 
 impl DsEndpoint for DsService {
@@ -16,8 +15,8 @@ impl DsEndpoint for DsService {
         DsService::handle(self, &request, None).await
     }
 
-    async fn handle_queue(&self, request: QsRequest) -> QsResponseBody {
-        DsService::handle_queue(self, &request).await
+    async fn handle_queue(&self, request: QsRequest) -> QueueAnswer {
+        DsService::answer_queue(self, &request).await
     }
 
     async fn subscribe(&self, request: QsRequest) -> Result<Feed, DsError> {
@@ -32,7 +31,7 @@ impl DsEndpoint for DsService {
 impl DsService {
     /// Opens the live-push feed of the client that signed `request`, a
     /// `subscribe` authenticated like every queue request (registered key,
-    /// freshness, unused nonce). The feed is registered for wake-ups before
+    /// freshness, rate, unused nonce). The feed is registered for wake-ups before
     /// its first read, so nothing committed meanwhile goes unannounced.
     pub async fn subscribe(&self, request: &QsRequest) -> Result<Feed, DsError> {
         if !request.version.is_supported() {

@@ -12,6 +12,7 @@ use super::DsService;
 use super::cache::CachedGroup;
 use super::errors::internal;
 use super::fanout::plan;
+use super::metrics::record_log_entries;
 use crate::storage::{GroupChange, GroupIdStatus, NewGroup, StorageError, Timestamp};
 
 /// How often an operation is re-run after another writer changed the group.
@@ -249,6 +250,7 @@ impl DsService {
             inner
                 .notifier
                 .wake_group_change(entry.group.roster(), &change);
+            record_log_entries(change.entries.len());
         }
         match committed {
             Ok(_) if change.delete_group => Ok(Written::Deleted(outcome.response)),

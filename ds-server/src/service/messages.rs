@@ -12,6 +12,7 @@ use super::DsService;
 use super::cache::Slot;
 use super::fanout::{RemoteMembers, plan};
 use super::groups::{ATTEMPTS, Written, now};
+use super::metrics::record_log_entries;
 use crate::storage::{AppendMessage, AppendQueue, AppendRejected, Backend};
 
 /// Messages written per storage transaction at most.
@@ -111,6 +112,7 @@ impl DsService {
             Ok(_) => {
                 // Only after the commit: push feeds re-read what is now stored.
                 self.inner.notifier.wake_members(roster);
+                record_log_entries(1);
                 Ok(Written::Done(outcome.response.clone()))
             }
             Err(AppendRejected::EpochConflict) => Ok(Written::Conflict),

@@ -16,9 +16,12 @@ mod endpoint;
 mod errors;
 mod fanout;
 mod groups;
+pub mod housekeeping;
 mod messages;
+pub mod metrics;
 mod operator;
 mod options;
+mod periodic;
 mod queue;
 mod removal;
 mod sweeper;
@@ -29,12 +32,15 @@ use std::sync::{Arc, OnceLock};
 use ds_core::group::EngineContext;
 use ds_core::wire::{ClientId, DsError, DsErrorCode, DsRequest, DsRequestBody, DsResponseBody};
 
+use crate::http::rate_limit::KeyedLimit;
 use crate::push::Notifier;
 use crate::storage::{AppendQueue, Store};
 
 pub use cache::GroupCache;
+pub use housekeeping::{Housekeeping, HousekeepingOptions};
 pub use operator::Status;
 pub use options::{RegistrationPolicy, ServiceOptions};
+pub use periodic::PeriodicHandle;
 pub use removal::{OperatorError, Removal};
 pub use sweeper::{Sweeper, SweeperHandle};
 
@@ -54,6 +60,8 @@ struct Inner {
     signer: OnceLock<Arc<ds_federation::identity::DsIdentity>>,
     /// Push connections of this process, woken after each commit.
     notifier: Notifier,
+    /// Requests per authenticated client (`options.client_rate`).
+    client_limit: KeyedLimit<ClientId>,
     /// Group commit of application messages, started on first use.
     appends: OnceLock<AppendQueue>,
 }
@@ -72,6 +80,7 @@ impl DsService {
                 ctx,
                 store,
                 cache: GroupCache::default(),
+                client_limit: KeyedLimit::new(options.client_rate),
                 options,
                 signer: OnceLock::new(),
                 notifier: Notifier::new(),

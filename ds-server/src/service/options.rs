@@ -27,6 +27,11 @@ pub struct ServiceOptions {
     pub inactivity_timeout: Option<Duration>,
     /// Pacing of the live-push channel.
     pub push: crate::push::PushOptions,
+    /// Requests per authenticated client (queue requests and push
+    /// subscriptions); over it, `RateLimited`.
+    pub client_rate: crate::http::rate_limit::RateQuota,
+    /// Purging of nonces, log entries and tokens.
+    pub housekeeping: super::housekeeping::HousekeepingOptions,
 }
 
 impl Default for ServiceOptions {
@@ -37,6 +42,8 @@ impl Default for ServiceOptions {
             max_page_entries: 1_000,
             inactivity_timeout: None,
             push: crate::push::PushOptions::default(),
+            client_rate: crate::http::rate_limit::RateQuota::PER_CLIENT_DEFAULT,
+            housekeeping: super::housekeeping::HousekeepingOptions::default(),
         }
     }
 }

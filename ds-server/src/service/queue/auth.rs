@@ -1,26 +1,37 @@
 //! Authentication of queue requests: the client is registered here, the
-//! signature verifies under its registered key, the timestamp is fresh and
-//! the nonce was not used before. Only then is the client touched as active.
+//! signature verifies under its registered key, the timestamp is fresh, the
+//! client is within its request rate and the nonce was not used before. Only
+//! then is the client touched as active.
 
 use ds_core::queue::verify_qs_request;
 use ds_core::wire::{ClientId, DsError, DsErrorCode, QsRequest, QsRequestBody};
 
 use super::super::DsService;
 use super::super::errors::internal;
+use super::QueueRefusal;
+use crate::http::metrics::record_rate_limited;
 use crate::storage::{StoredClient, Timestamp};
 
 impl DsService {
     /// The registered client that signed `request`, after every check. A
     /// `register_client` request is checked by `register_client` instead,
     /// against the key it registers.
-    pub(crate) async fn authenticate(&self, request: &QsRequest) -> Result<StoredClient, DsError> {
+    ///
+    /// The rate is checked once the signature verified (so nobody can spend
+    /// another client's allowance) and before the nonce is recorded (so a
+    /// limited request changes nothing and may be retried as it is).
+    pub(crate) async fn authenticate(
+        &self,
+        request: &QsRequest,
+    ) -> Result<StoredClient, QueueRefusal> {
         let client_id = &request.auth.client_id;
         self.check_local_client(client_id)?;
         if matches!(request.body, QsRequestBody::RegisterClient(_)) {
             return Err(DsError::new(
                 DsErrorCode::UnsupportedOperation,
                 "register_client is not authenticated by a registered key",
-            ));
+            )
+            .into());
         }
         let store = &self.inner.store;
         let client = store
@@ -40,12 +51,30 @@ impl DsService {
             now.unix_secs(),
             self.inner.options.freshness_window.as_secs(),
         )?;
+        self.admit_client(client_id)?;
         self.check_nonce(request, now).await?;
         store
             .touch_client(client_id.as_str(), now)
             .await
             .map_err(internal)?;
         Ok(client)
+    }
+
+    /// Counts a request of an authenticated client against its rate.
+    fn admit_client(&self, client_id: &ClientId) -> Result<(), QueueRefusal> {
+        self.inner
+            .client_limit
+            .check(client_id)
+            .map_err(|wait| {
+                tracing::debug!(client = %client_id, wait_ms = wait.as_millis(), "client over its rate");
+                record_rate_limited("client");
+                QueueRefusal::rate_limited(wait)
+            })
+    }
+
+    /// Forgets clients whose rate state is back to full burst (housekeeping).
+    pub(crate) fn shrink_client_limit(&self) {
+        self.inner.client_limit.shrink();
     }
 
     /// Refuses client ids of other domains: a DS only serves its own clients.
@@ -67,14 +96,23 @@ impl DsService {
         request: &QsRequest,
         now: Timestamp,
     ) -> Result<(), DsError> {
+        self.check_client_nonce(&request.auth.client_id, request.auth.nonce.as_slice(), now)
+            .await
+    }
+
+    /// Records `client_id`'s `nonce` (of a queue request or of a DS request
+    /// with `RegisteredClient` auth: one nonce space per client); a nonce
+    /// seen before is a replay.
+    pub(crate) async fn check_client_nonce(
+        &self,
+        client_id: &ClientId,
+        nonce: &[u8],
+        now: Timestamp,
+    ) -> Result<(), DsError> {
         let fresh = self
             .inner
             .store
-            .record_nonce(
-                request.auth.client_id.as_str(),
-                request.auth.nonce.as_slice(),
-                now,
-            )
+            .record_nonce(client_id.as_str(), nonce, now)
             .await
             .map_err(internal)?;
         if fresh {

@@ -7,34 +7,44 @@
 mod auth;
 mod key_packages;
 mod page;
+mod refusal;
 mod register;
 mod sync;
 
 use ds_core::wire::{DsError, DsErrorCode, QsRequest, QsRequestBody, QsResponseBody};
 
 use super::DsService;
+use crate::http::endpoint::QueueAnswer;
 
 pub(crate) use page::{to_cursors, to_wire_page};
+pub(crate) use refusal::QueueRefusal;
 
 impl DsService {
     /// Answers one queue request.
     pub async fn handle_queue(&self, request: &QsRequest) -> QsResponseBody {
+        self.answer_queue(request).await.body
+    }
+
+    /// Answers one queue request, with the wait a rate-limited client must
+    /// observe (the transport's `Retry-After`).
+    pub async fn answer_queue(&self, request: &QsRequest) -> QueueAnswer {
         match self.dispatch_queue(request).await {
-            Ok(body) => body,
-            Err(error) => QsResponseBody::Error(error),
+            Ok(body) => QueueAnswer::from(body),
+            Err(refusal) => refusal.into(),
         }
     }
 
-    async fn dispatch_queue(&self, request: &QsRequest) -> Result<QsResponseBody, DsError> {
+    async fn dispatch_queue(&self, request: &QsRequest) -> Result<QsResponseBody, QueueRefusal> {
         if !request.version.is_supported() {
             return Err(DsError::new(
                 DsErrorCode::UnsupportedVersion,
                 format!("unsupported protocol version {}", request.version.0),
-            ));
+            )
+            .into());
         }
         match &request.body {
             QsRequestBody::RegisterClient(register) => {
-                self.register_client(request, register).await
+                Ok(self.register_client(request, register).await?)
             }
             // Refused before authentication, so the refusal changes nothing
             // (not even the nonce table).
@@ -42,22 +52,23 @@ impl DsService {
                 DsErrorCode::UnsupportedOperation,
                 "subscribe is only accepted as the first frame of the push channel \
                  (GET /mimi/v1/push); use sync over POST",
-            )),
+            )
+            .into()),
             QsRequestBody::Sync(sync) => {
                 let client = self.authenticate(request).await?;
-                self.sync(&client, sync).await
+                Ok(self.sync(&client, sync).await?)
             }
             QsRequestBody::Ack(ack) => {
                 let client = self.authenticate(request).await?;
-                self.ack(&client, ack).await
+                Ok(self.ack(&client, ack).await?)
             }
             QsRequestBody::PublishKeyPackages(publish) => {
                 let client = self.authenticate(request).await?;
-                self.publish_key_packages(&client, publish).await
+                Ok(self.publish_key_packages(&client, publish).await?)
             }
             QsRequestBody::KeyPackageCount(count) => {
                 let client = self.authenticate(request).await?;
-                self.key_package_count(&client, count).await
+                Ok(self.key_package_count(&client, count).await?)
             }
         }
     }
