@@ -184,7 +184,7 @@ fn copy_signer(signer: &SignatureKeyPair) -> SignatureKeyPair {
 
 /// Fetches ExternalCommitInfo as `requester` (must be allowed).
 fn external_info(w: &mut World, requester: &str) -> ExternalCommitInfo {
-    let request = external_info_request(w);
+    let request = external_info_request(w, requester);
     let requester = ClientId::new(requester).unwrap();
     let before = w.group.to_bytes().unwrap();
     let outcome = w
@@ -199,12 +199,14 @@ fn external_info(w: &mut World, requester: &str) -> ExternalCommitInfo {
     }
 }
 
-fn external_info_request(w: &World) -> DsRequest {
-    anonymous(DsRequestBody::ExternalCommitInfo(
-        ExternalCommitInfoRequest {
+/// `external_commit_info` with `RegisteredClient` auth by `requester`.
+fn external_info_request(w: &World, requester: &str) -> DsRequest {
+    registered(
+        DsRequestBody::ExternalCommitInfo(ExternalCommitInfoRequest {
             group_id: w.group.group_id().clone(),
-        },
-    ))
+        }),
+        requester,
+    )
 }
 
 fn external_join(update: MlsGroupUpdate) -> DsRequest {
@@ -1311,9 +1313,14 @@ fn external_join_resync_accepted() {
 #[test]
 fn unauthorized_external_commit_info() {
     let mut w = world_with(&[BOB]);
-    let request = external_info_request(&w);
+    let request = external_info_request(&w, EVE);
+    // Not verified by the caller, or verified for another client.
     assert_rejected_as(&mut w, &request, None, DsErrorCode::Unauthorized);
+    assert_rejected_as(&mut w, &request, Some(ALICE), DsErrorCode::Unauthorized);
+    // Verified, but eve's user is not a member.
     assert_rejected_as(&mut w, &request, Some(EVE), DsErrorCode::Unauthorized);
+    let alice = external_info_request(&w, ALICE_PHONE);
+    assert_rejected_as(&mut w, &alice, Some(EVE), DsErrorCode::Unauthorized);
     // Members, and other devices of member users, may fetch it.
     external_info(&mut w, ALICE);
     external_info(&mut w, ALICE_PHONE);
@@ -1322,12 +1329,148 @@ fn unauthorized_external_commit_info() {
 #[test]
 fn wrong_group_external_commit_info() {
     let mut w = world_with(&[BOB]);
-    let request = anonymous(DsRequestBody::ExternalCommitInfo(
-        ExternalCommitInfoRequest {
+    let request = registered(
+        DsRequestBody::ExternalCommitInfo(ExternalCommitInfoRequest {
             group_id: GroupId::new("other@ds-a.example").unwrap(),
-        },
-    ));
+        }),
+        ALICE,
+    );
     assert_rejected_as(&mut w, &request, Some(ALICE), DsErrorCode::WrongGroup);
+}
+
+#[test]
+fn wrong_auth_type_external_commit_info_without_registered_client() {
+    let mut w = world_with(&[BOB]);
+    let body = DsRequestBody::ExternalCommitInfo(ExternalCommitInfoRequest {
+        group_id: w.group.group_id().clone(),
+    });
+    // Anonymous, even with a requester the caller vouches for.
+    let anonymous = anonymous(body.clone());
+    assert_rejected_as(&mut w, &anonymous, Some(ALICE), DsErrorCode::WrongAuthType);
+    // A member's ClientSignature is not a registered client's.
+    let signed = w.clients[0].signed(body.clone());
+    assert_rejected_as(&mut w, &signed, Some(ALICE), DsErrorCode::WrongAuthType);
+    let joiner = w.clients[0].joiner_signed(body, &[1; 32]);
+    assert_rejected_as(&mut w, &joiner, Some(ALICE), DsErrorCode::WrongAuthType);
+}
+
+/// `RegisteredClient` is refused by every operation but
+/// `external_commit_info` (and the key-package fetches, which the engine does
+/// not serve), even when the caller verified it.
+#[test]
+fn wrong_auth_type_registered_client_where_it_does_not_belong() {
+    let mut w = world_with(&[BOB]);
+    let update = self_update(&mut w, ALICE);
+    let as_alice = |body| registered(body, ALICE);
+    let commit = as_alice(update_client(update.clone()));
+    assert_rejected_as(&mut w, &commit, Some(ALICE), DsErrorCode::WrongAuthType);
+    let delete = as_alice(DsRequestBody::DeleteGroup(update_request(update)));
+    assert_rejected_as(&mut w, &delete, Some(ALICE), DsErrorCode::WrongAuthType);
+    w.clients[0].discard();
+    let message = client(&mut w, BOB).message(b"hi");
+    let send = registered(send_message(message), BOB);
+    assert_rejected_as(&mut w, &send, Some(BOB), DsErrorCode::WrongAuthType);
+    let proposal = leave(&mut w, BOB);
+    let remove = registered(self_remove_body(proposal), BOB);
+    assert_rejected_as(&mut w, &remove, Some(BOB), DsErrorCode::WrongAuthType);
+    let welcome_info = as_alice(DsRequestBody::WelcomeInfo(WelcomeInfoRequest {
+        group_id: w.group.group_id().clone(),
+        epoch: 1,
+    }));
+    assert_rejected_as(
+        &mut w,
+        &welcome_info,
+        Some(ALICE),
+        DsErrorCode::WrongAuthType,
+    );
+    let info = external_info(&mut w, ALICE_PHONE);
+    let mut phone = Client::new(ALICE_PHONE);
+    let join = registered(
+        DsRequestBody::ExternalJoin(update_request(phone.external_join(&info))),
+        ALICE_PHONE,
+    );
+    assert_rejected_as(&mut w, &join, Some(ALICE_PHONE), DsErrorCode::WrongAuthType);
+}
+
+/// The per-operation table of spec §7.3 for `RegisteredClient`, as a DS
+/// applies it before verifying the signature.
+#[test]
+fn registered_client_is_accepted_only_by_its_operations() {
+    use ds_core::group::{accepts_registered_client, registered_client_auth};
+    let w = world_with(&[BOB]);
+    let group_id = w.group.group_id().clone();
+    let update = || {
+        update_request(MlsGroupUpdate {
+            commit: Bytes::new(vec![1]).unwrap(),
+            partial_group_info: PartialGroupInfo {
+                group_info_extensions: Bytes::default(),
+                signature: Bytes::new(vec![2]).unwrap(),
+            },
+        })
+    };
+    let add = || AddRequest {
+        group_update: update().group_update,
+        welcomes: List::default(),
+    };
+    let bodies = vec![
+        DsRequestBody::RequestGroupId,
+        DsRequestBody::CreateGroup(CreateGroupRequest {
+            group_id: group_id.clone(),
+            group_kind: GroupKind::Regular,
+            leaf_node: Bytes::new(vec![3]).unwrap(),
+            group_info: Bytes::new(vec![4]).unwrap(),
+        }),
+        DsRequestBody::DeleteGroup(update()),
+        DsRequestBody::AddUsers(add()),
+        DsRequestBody::RemoveUsers(update()),
+        DsRequestBody::AddClients(add()),
+        DsRequestBody::RemoveClients(update()),
+        DsRequestBody::SelfRemoveClient(SelfRemoveClientRequest {
+            proposal: Bytes::new(vec![5]).unwrap(),
+        }),
+        DsRequestBody::UpdateClient(update()),
+        DsRequestBody::ExternalJoin(update()),
+        send_message(vec![6]),
+        DsRequestBody::SignaturePublicKey,
+        DsRequestBody::KeyPackages(KeyPackagesRequest {
+            client_ids: List::new(vec![ClientId::new(BOB).unwrap()]).unwrap(),
+        }),
+        DsRequestBody::ConnectionKeyPackages(ConnectionKeyPackagesRequest {
+            user_id: UserId::new("bob@ds-b.example").unwrap(),
+        }),
+        DsRequestBody::WelcomeInfo(WelcomeInfoRequest {
+            group_id: group_id.clone(),
+            epoch: 1,
+        }),
+        DsRequestBody::ExternalCommitInfo(ExternalCommitInfoRequest { group_id }),
+    ];
+    let mut accepting = Vec::new();
+    for body in bodies {
+        let op = body.operation();
+        let request = registered(body.clone(), ALICE);
+        match registered_client_auth(&request) {
+            Ok(Some(rc)) => {
+                assert!(accepts_registered_client(op));
+                assert_eq!(rc.client_id.as_str(), ALICE);
+                accepting.push(op.name());
+            }
+            Ok(None) => panic!("{}: the RegisteredClient auth was not seen", op.name()),
+            Err(e) => {
+                assert!(!accepts_registered_client(op));
+                assert_eq!(e.code, DsErrorCode::WrongAuthType, "{}", op.name());
+            }
+        }
+        // Other auth types are not this check's business.
+        assert_eq!(registered_client_auth(&anonymous(body)).unwrap(), None);
+    }
+    assert_eq!(
+        accepting,
+        [
+            "key_packages",
+            "connection_key_packages",
+            "external_commit_info"
+        ]
+    );
 }
 
 #[test]

@@ -61,11 +61,12 @@ fn roster_change(outcome: &Outcome) -> (Vec<String>, Vec<String>) {
 }
 
 fn external_info(w: &mut World, requester: &str) -> ExternalCommitInfo {
-    let request = anonymous(DsRequestBody::ExternalCommitInfo(
-        ExternalCommitInfoRequest {
+    let request = registered(
+        DsRequestBody::ExternalCommitInfo(ExternalCommitInfoRequest {
             group_id: w.group.group_id().clone(),
-        },
-    ));
+        }),
+        requester,
+    );
     let requester = ClientId::new(requester).unwrap();
     match w
         .group

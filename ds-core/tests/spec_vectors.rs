@@ -20,6 +20,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
+use ds_core::queue::{qs_signature_content, verify_qs_request, verify_registered_client};
 use ds_core::wire::fanout::FANOUT_SIGNATURE_LABEL;
 use ds_core::wire::*;
 use openmls::prelude::SignContent;
@@ -121,6 +122,8 @@ enum Value {
     FanoutRequest(DsFanoutRequest),
     FanoutResponse(DsFanoutResponse),
     Error(DsError),
+    QsRequest(QsRequest),
+    QsResponse(QsResponse),
 }
 
 impl Value {
@@ -132,6 +135,8 @@ impl Value {
             Self::FanoutRequest(_) => "DSFanoutRequest",
             Self::FanoutResponse(_) => "DSFanoutResponse",
             Self::Error(_) => "DSError",
+            Self::QsRequest(_) => "QSRequest",
+            Self::QsResponse(_) => "QSResponse",
         }
     }
 
@@ -143,6 +148,8 @@ impl Value {
             Self::FanoutRequest(v) => v.encode(),
             Self::FanoutResponse(v) => v.encode(),
             Self::Error(v) => v.tls_serialize_detached(),
+            Self::QsRequest(v) => v.encode(),
+            Self::QsResponse(v) => v.encode(),
         }
         .unwrap()
     }
@@ -158,6 +165,8 @@ impl Value {
             "DSFanoutRequest" => Self::FanoutRequest(DsFanoutRequest::decode(bytes).map_err(e)?),
             "DSFanoutResponse" => Self::FanoutResponse(DsFanoutResponse::decode(bytes).map_err(e)?),
             "DSError" => Self::Error(DsError::tls_deserialize_exact(bytes).map_err(t)?),
+            "QSRequest" => Self::QsRequest(QsRequest::decode(bytes).map_err(e)?),
+            "QSResponse" => Self::QsResponse(QsResponse::decode(bytes).map_err(e)?),
             other => return Err(format!("unknown vector type {other:?}")),
         })
     }
@@ -290,11 +299,13 @@ fn sign_content_by_hand(label: &str, content: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Who signs a request: a member (ClientSignature) or a joiner (JoinerSignature).
+/// Who signs a request: a member (ClientSignature), a joiner
+/// (JoinerSignature) or a registered client (RegisteredClient).
 #[derive(Debug, Clone)]
 enum Signer {
     Member(u32),
     Joiner(ShortBytes),
+    Registered(ClientId, u64, ShortBytes),
 }
 
 /// The label and the TBS of the signature `signer` makes over `body`.
@@ -307,6 +318,10 @@ fn signature_input(signer: &Signer, body: &DsRequestBody) -> (&'static str, Vec<
         Signer::Joiner(kp_ref) => (
             JOINER_SIGNATURE_LABEL,
             joiner_signature_tbs(ProtocolVersion::V1, body, kp_ref).unwrap(),
+        ),
+        Signer::Registered(client_id, timestamp, nonce) => (
+            REGISTERED_CLIENT_LABEL,
+            registered_client_tbs(ProtocolVersion::V1, body, client_id, *timestamp, nonce).unwrap(),
         ),
     }
 }
@@ -332,6 +347,14 @@ fn signed_request(body: DsRequestBody, signer: Signer) -> (DsRequest, Vec<u8>) {
             key_package_ref,
             signature,
         }),
+        Signer::Registered(client_id, timestamp, nonce) => {
+            DsAuthData::RegisteredClient(RegisteredClientSignature {
+                client_id,
+                timestamp,
+                nonce,
+                signature,
+            })
+        }
     };
     let request = DsRequest {
         version: ProtocolVersion::V1,
@@ -364,6 +387,16 @@ fn signature_words(signer: &Signer) -> String {
              the request body, the key_package_ref }} }} (signed_content_hex) }}",
             hex::encode(r.as_slice()),
             r.as_slice().len()
+        ),
+        Signer::Registered(client_id, timestamp, nonce) => format!(
+            "auth = registered_client(3) {{ client_id = \"{client_id}\", timestamp = \
+             {timestamp}, nonce = {} ({} bytes, placeholder), signature = Ed25519 signature \
+             (RFC 8032 TEST 1 key, standing for the client's registered key) over SignContent \
+             {{ label = \"MLS 1.0 {REGISTERED_CLIENT_LABEL}\", content = RegisteredClientTBS {{ \
+             version 1, the request body, client_id, timestamp, nonce }} }} \
+             (signed_content_hex) }}",
+            hex::encode(nonce.as_slice()),
+            nonce.as_slice().len()
         ),
     }
 }
@@ -539,11 +572,16 @@ fn request_vectors() -> Vec<Vector> {
             "ds_welcome_info(14) WelcomeInfoRequest { group_id = \"0f3a-77@ds-a.example\", \
              epoch = 7 } (the joiner names the key package it was added with in epoch 7)",
         ),
-        anonymous_vector(
+        signed_vector(
             "request-external_commit_info",
             B::ExternalCommitInfo(ExternalCommitInfoRequest { group_id: group() }),
+            Signer::Registered(
+                client("alice@ds-a.example/tablet"),
+                REQUEST_TIME,
+                short(&seq(0xb0, 16)),
+            ),
             "ds_external_commit_info(15) ExternalCommitInfoRequest { group_id = \
-             \"0f3a-77@ds-a.example\" }",
+             \"0f3a-77@ds-a.example\" } (a new device of a member user asks its home DS)",
         ),
     ]
 }
@@ -570,6 +608,18 @@ fn auth_vectors() -> Vec<Vector> {
              (placeholder KeyPackageRef), signature = 64 bytes 0x40..0x7f (placeholder) }.",
             Value::Auth(DsAuthData::JoinerSignature(JoinerSignature {
                 key_package_ref: short(&seq(0xf0, 32)),
+                signature: short(&seq(0x40, 64)),
+            })),
+        ),
+        Vector::new(
+            "auth-registered_client",
+            "DSAuthData registered_client(3) { client_id = \"alice@ds-a.example/tablet\", \
+             timestamp = 1800000000 (0x6b49d200), nonce = 16 bytes 0xb0..0xbf (placeholder), \
+             signature = 64 bytes 0x40..0x7f (placeholder) }.",
+            Value::Auth(DsAuthData::RegisteredClient(RegisteredClientSignature {
+                client_id: client("alice@ds-a.example/tablet"),
+                timestamp: REQUEST_TIME,
+                nonce: short(&seq(0xb0, 16)),
                 signature: short(&seq(0x40, 64)),
             })),
         ),
@@ -751,9 +801,126 @@ fn error_vectors() -> Vec<Vector> {
     )]
 }
 
+/// Time of the vectors' signed requests: 2027-01-15T08:00:00Z.
+const REQUEST_TIME: u64 = 1_800_000_000;
+
+/// A version-1 queue request by `client_id`, signed by the test key.
+fn qs_vector(
+    name: &str,
+    body: QsRequestBody,
+    client_id: &str,
+    nonce: ShortBytes,
+    words: &str,
+) -> Vector {
+    let client_id = client(client_id);
+    let content =
+        qs_signature_content(ProtocolVersion::V1, &body, &client_id, REQUEST_TIME, &nonce).unwrap();
+    let tbs = qs_request_tbs(ProtocolVersion::V1, &body, &client_id, REQUEST_TIME, &nonce).unwrap();
+    assert_eq!(content, sign_content_by_hand(QS_REQUEST_LABEL, &tbs));
+    let description = format!(
+        "QSRequest version 1, {words}; auth = QSAuth {{ client_id = \"{client_id}\", timestamp \
+         = {REQUEST_TIME}, nonce = {} ({} bytes, placeholder), signature = Ed25519 signature \
+         (RFC 8032 TEST 1 key) over SignContent {{ label = \"MLS 1.0 {QS_REQUEST_LABEL}\", \
+         content = QSRequestTBS {{ version 1, the request body, client_id, timestamp, nonce }} \
+         }} (signed_content_hex) }}.",
+        hex::encode(nonce.as_slice()),
+        nonce.as_slice().len()
+    );
+    let request = QsRequest {
+        version: ProtocolVersion::V1,
+        body,
+        auth: QsAuth {
+            client_id,
+            timestamp: REQUEST_TIME,
+            nonce,
+            signature: short(&ed25519_sign(&content)),
+        },
+    };
+    Vector::new(name, description, Value::QsRequest(request)).signed(content)
+}
+
+fn queue_vectors() -> Vec<Vector> {
+    let positions = QueuePositions {
+        groups: List::new(vec![
+            GroupPosition {
+                group_id: group(),
+                sequence: 41,
+            },
+            GroupPosition {
+                group_id: GroupId::new("9c-2@ds-a.example").unwrap(),
+                sequence: 0,
+            },
+        ])
+        .unwrap(),
+        inbox: 3,
+    };
+    let page = QueuePage {
+        inbox: List::new(vec![InboxMessage {
+            sequence: 4,
+            message: bytes(0x10, 16),
+        }])
+        .unwrap(),
+        group_entries: List::new(vec![
+            GroupLogEntry {
+                group_id: group(),
+                sequence: 42,
+                sender: Some(client("bob@ds-b.example/phone")),
+                message: bytes(0x30, 16),
+            },
+            GroupLogEntry {
+                group_id: group(),
+                sequence: 43,
+                sender: None,
+                message: bytes(0x50, 8),
+            },
+        ])
+        .unwrap(),
+        end: PageEnd::More,
+    };
+    vec![
+        qs_vector(
+            "qs-request-register_client",
+            QsRequestBody::RegisterClient(RegisterClientRequest {
+                signature_scheme: SIGNATURE_SCHEME_ED25519,
+                signature_key: Bytes::new(hex::decode(TEST_PUBLIC).unwrap()).unwrap(),
+                registration_token: short(&seq(0xe0, 8)),
+            }),
+            "alice@ds-a.example/tablet",
+            short(&seq(0xc0, 16)),
+            "register_client(0) RegisterClientRequest { signature_scheme = ed25519 (0x0807), \
+             signature_key = the 32-byte RFC 8032 TEST 1 public key (the key that signs this \
+             request: proof of possession), registration_token = 8 bytes 0xe0..0xe7 \
+             (placeholder) }",
+        ),
+        qs_vector(
+            "qs-request-sync",
+            QsRequestBody::Sync(SyncRequest {
+                after: positions,
+                max_entries: 100,
+            }),
+            "alice@ds-a.example/tablet",
+            short(&seq(0xd0, 32)),
+            "sync(1) SyncRequest { after = QueuePositions { groups = [{ group_id = \
+             \"0f3a-77@ds-a.example\", sequence = 41 }, { group_id = \"9c-2@ds-a.example\", \
+             sequence = 0 }], inbox = 3 }, max_entries = 100 }",
+        ),
+        Vector::new(
+            "qs-response-page",
+            "QSResponse version 1, page(2) QueuePage { inbox = [InboxMessage { sequence = 4, \
+             message = 16 bytes 0x10..0x1f (placeholder Welcome) }], group_entries = \
+             [GroupLogEntry { group_id = \"0f3a-77@ds-a.example\", sequence = 42, sender = \
+             present \"bob@ds-b.example/phone\", message = 16 bytes 0x30..0x3f }, GroupLogEntry \
+             { group_id = \"0f3a-77@ds-a.example\", sequence = 43, sender = absent (the DS's \
+             own), message = 8 bytes 0x50..0x57 }], end = more(1) }.",
+            Value::QsResponse(QsResponse::new(QsResponseBody::Page(page))),
+        ),
+    ]
+}
+
 fn all_vectors() -> Vec<Vector> {
     let mut v = request_vectors();
     v.extend(auth_vectors());
+    v.extend(queue_vectors());
     v.extend(response_vectors());
     v.extend(fanout_vectors());
     v.extend(error_vectors());
@@ -866,9 +1033,15 @@ fn every_response_and_auth_type_has_a_vector() {
         }
     }
     assert_eq!(responses, (0..=7).collect());
-    assert_eq!(auths, (0..=2).collect());
+    assert_eq!(auths, (0..=3).collect());
     assert_eq!(fanout_responses, (0..=1).collect());
-    for t in ["DSRequest", "DSFanoutRequest", "DSError"] {
+    for t in [
+        "DSRequest",
+        "DSFanoutRequest",
+        "DSError",
+        "QSRequest",
+        "QSResponse",
+    ] {
         assert!(others.contains(t), "no vector of type {t}");
     }
 }
@@ -904,11 +1077,40 @@ fn signatures_in_the_vectors_verify() {
                         js.signature.as_slice().to_vec(),
                     )
                 }
+                DsAuthData::RegisteredClient(rc) => {
+                    // The DS-side check of ds-core accepts it at its time.
+                    let key = hex::decode(TEST_PUBLIC).unwrap();
+                    let client = verify_registered_client(r, &key, rc.timestamp, 0).unwrap();
+                    assert_eq!(client, &rc.client_id);
+                    let tbs = registered_client_tbs(
+                        r.version,
+                        &r.body,
+                        &rc.client_id,
+                        rc.timestamp,
+                        &rc.nonce,
+                    )
+                    .unwrap();
+                    (
+                        sign_content_by_hand(REGISTERED_CLIENT_LABEL, &tbs),
+                        rc.signature.as_slice().to_vec(),
+                    )
+                }
                 DsAuthData::Anonymous => {
                     assert_eq!(file.signed_content_hex, None, "{}", file.name);
                     continue;
                 }
             },
+            Value::QsRequest(q) => {
+                let a = &q.auth;
+                let key = hex::decode(TEST_PUBLIC).unwrap();
+                verify_qs_request(q, &key, a.timestamp, 0).unwrap();
+                let tbs = qs_request_tbs(q.version, &q.body, &a.client_id, a.timestamp, &a.nonce)
+                    .unwrap();
+                (
+                    sign_content_by_hand(QS_REQUEST_LABEL, &tbs),
+                    a.signature.as_slice().to_vec(),
+                )
+            }
             Value::FanoutRequest(f) => {
                 // The label, then the encoding up to the signature field.
                 let sig_len = 1 + f.signature.as_slice().len();
@@ -938,8 +1140,9 @@ fn signatures_in_the_vectors_verify() {
         );
         checked += 1;
     }
-    // Eight ClientSignature requests, one JoinerSignature request, one fan-out request.
-    assert_eq!(checked, 10);
+    // Eight ClientSignature requests, one JoinerSignature request, one
+    // RegisteredClient request, one fan-out request, two queue requests.
+    assert_eq!(checked, 13);
 }
 
 /// The rules of "Versioning" in the spec hold for every versioned vector.
@@ -971,6 +1174,8 @@ fn decoders_are_strict_as_specified() {
             "DSResponse" => DsResponse::decode(&unsupported).unwrap_err(),
             "DSFanoutRequest" => DsFanoutRequest::decode(&unsupported).unwrap_err(),
             "DSFanoutResponse" => DsFanoutResponse::decode(&unsupported).unwrap_err(),
+            "QSRequest" => QsRequest::decode(&unsupported).unwrap_err(),
+            "QSResponse" => QsResponse::decode(&unsupported).unwrap_err(),
             t => panic!("unexpected type {t}"),
         };
         assert_eq!(err, WireError::UnsupportedVersion(2), "{}", file.name);
@@ -988,10 +1193,20 @@ fn decoders_are_strict_as_specified() {
         DsRequest::decode(&unknown_request),
         Err(WireError::UnknownValue(16))
     );
-    let unknown_auth = [0u8, 1, 0, 0, 3];
+    let unknown_auth = [0u8, 1, 0, 0, 4];
     assert_eq!(
         DsRequest::decode(&unknown_auth),
-        Err(WireError::UnknownValue(3))
+        Err(WireError::UnknownValue(4))
+    );
+    let unknown_qs_request = [0u8, 1, 0, 6];
+    assert_eq!(
+        QsRequest::decode(&unknown_qs_request),
+        Err(WireError::UnknownValue(6))
+    );
+    let unknown_qs_response = [0u8, 1, 0, 4];
+    assert_eq!(
+        QsResponse::decode(&unknown_qs_response),
+        Err(WireError::UnknownValue(4))
     );
     let unknown_response = [0u8, 1, 0, 8];
     assert_eq!(
@@ -1074,6 +1289,7 @@ fn spec_enum_numbers_match_the_code() {
                     DsAuthData::Anonymous => "anonymous",
                     DsAuthData::ClientSignature(_) => "client_signature",
                     DsAuthData::JoinerSignature(_) => "joiner_signature",
+                    DsAuthData::RegisteredClient(_) => "registered_client",
                 };
                 want(format!("{name}({auth})"));
             }
@@ -1088,6 +1304,20 @@ fn spec_enum_numbers_match_the_code() {
                     DsResponseBody::SignaturePublicKey(_) => "signature_public_key",
                     DsResponseBody::KeyPackages(_) => "key_packages",
                     DsResponseBody::ConnectionKeyPackages(_) => "connection_key_packages",
+                };
+                want(format!("{name}({n})"));
+            }
+            Value::QsRequest(r) => {
+                let n = u16::from_be_bytes([b[2], b[3]]);
+                want(format!("{}({n})", r.body.name()));
+            }
+            Value::QsResponse(r) => {
+                let n = u16::from_be_bytes([b[2], b[3]]);
+                let name = match r.body {
+                    QsResponseBody::Ok => "qs_ok",
+                    QsResponseBody::Error(_) => "qs_error",
+                    QsResponseBody::Page(_) => "page",
+                    QsResponseBody::KeyPackageCount(_) => "key_package_count",
                 };
                 want(format!("{name}({n})"));
             }
@@ -1129,5 +1359,11 @@ fn spec_enum_numbers_match_the_code() {
     want(format!("client_identifier({})", recipient[0]));
     want(format!("\"{CLIENT_SIGNATURE_LABEL}\""));
     want(format!("\"{JOINER_SIGNATURE_LABEL}\""));
+    want(format!("\"{REGISTERED_CLIENT_LABEL}\""));
+    want(format!("\"{QS_REQUEST_LABEL}\""));
+    for (end, name) in [(PageEnd::Complete, "complete"), (PageEnd::More, "more")] {
+        let n = end.tls_serialize_detached().unwrap()[0];
+        want(format!("{name}({n})"));
+    }
     assert!(missing.is_empty(), "spec/protocol.md lacks {missing:?}");
 }

@@ -1,8 +1,8 @@
 //! Property tests of the wire layer (`ds_core::wire`).
 //!
 //! Strategies below generate arbitrary *valid* values of every wire type
-//! (every body variant, both auth variants, every error code, identifiers
-//! built from the syntax of `wire/ids.rs`). Byte fields are kept small so
+//! (every body variant of the DS and queue messages, every auth variant,
+//! every error code, identifiers built from the syntax of `wire/ids.rs`). Byte fields are kept small so
 //! the whole file runs in a few seconds.
 //!
 //! Properties:
@@ -13,10 +13,15 @@
 //! - mutations of a valid encoding (bit flips, byte changes, insertions,
 //!   deletions, truncations) never panic, and whatever still decodes
 //!   re-encodes canonically to a value that decodes equal;
+//! - every strict prefix of a valid encoding is refused (truncation);
 //! - trailing bytes give `WireError::TrailingBytes`;
 //! - any version but 1 gives `WireError::UnsupportedVersion`, whatever follows;
 //! - unknown enum values (request/response types, auth type, error codes,
-//!   fan-out entry kind) give `WireError::UnknownValue`.
+//!   fan-out entry kind, queue request/response types, key-package kind,
+//!   page end) give `WireError::UnknownValue`.
+//!
+//! The top-level messages are `DSRequest`, `DSResponse`, `DSFanoutRequest`,
+//! `DSFanoutResponse`, `QSRequest` and `QSResponse`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -28,14 +33,18 @@ use ds_core::wire::limits::{
     MAX_FANOUT_ENTRIES, MAX_GROUP_INFO_EXTENSIONS, MAX_LEAF_NODE, MAX_SIGNATURE,
 };
 use ds_core::wire::{
-    AddRequest, Bytes, ClientId, ClientSignature, ConnectionKeyPackagesRequest, CreateGroupRequest,
-    Domain, DsAuthData, DsError, DsErrorCode, DsFanoutEntry, DsFanoutRecipient, DsFanoutRequest,
-    DsFanoutResponse, DsFanoutResponseBody, DsKeyPackage, DsRequest, DsRequestBody, DsResponse,
-    DsResponseBody, DsSigningKey, ExternalCommitInfo, ExternalCommitInfoRequest, FanoutEntryKind,
-    GroupId, GroupKind, GroupUpdateRequest, JoinerSignature, KeyPackages, KeyPackagesRequest, List,
-    MlsBytes, MlsGroupUpdate, PartialGroupInfo, ProtocolVersion, SelfRemoveClientRequest,
-    SendMessageRequest, ShortBytes, SignaturePublicKeys, UserId, WelcomeInfo, WelcomeInfoRequest,
-    WireError, client_signature_tbs, joiner_signature_tbs,
+    AckRequest, AddRequest, Bytes, ClientId, ClientSignature, ConnectionKeyPackagesRequest,
+    CreateGroupRequest, Domain, DsAuthData, DsError, DsErrorCode, DsFanoutEntry, DsFanoutRecipient,
+    DsFanoutRequest, DsFanoutResponse, DsFanoutResponseBody, DsKeyPackage, DsRequest,
+    DsRequestBody, DsResponse, DsResponseBody, DsSigningKey, ExternalCommitInfo,
+    ExternalCommitInfoRequest, FanoutEntryKind, GroupId, GroupKind, GroupLogEntry, GroupPosition,
+    GroupUpdateRequest, InboxMessage, JoinerSignature, KeyPackageCountRequest, KeyPackageKind,
+    KeyPackageUpload, KeyPackages, KeyPackagesRequest, List, MlsBytes, MlsGroupUpdate, PageEnd,
+    PartialGroupInfo, ProtocolVersion, PublishKeyPackagesRequest, QsAuth, QsRequest, QsRequestBody,
+    QsResponse, QsResponseBody, QueuePage, QueuePositions, RegisterClientRequest,
+    RegisteredClientSignature, SelfRemoveClientRequest, SendMessageRequest, ShortBytes,
+    SignaturePublicKeys, SyncRequest, UserId, WelcomeInfo, WelcomeInfoRequest, WireError,
+    client_signature_tbs, joiner_signature_tbs, qs_request_tbs, registered_client_tbs,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -187,12 +196,33 @@ fn joiner_signature() -> impl Strategy<Value = JoinerSignature> {
     })
 }
 
+/// 16 to 32 bytes, as signers make them, or any short length (the decoder
+/// does not check the length; the verifier does).
+fn nonce() -> impl Strategy<Value = ShortBytes> {
+    prop_oneof![
+        3 => vec(any::<u8>(), 16..=32).prop_map(|v| ShortBytes::new(v).unwrap()),
+        1 => short_bytes(),
+    ]
+}
+
+fn registered_client_signature() -> impl Strategy<Value = RegisteredClientSignature> {
+    (client_id(), any::<u64>(), nonce(), short_bytes()).prop_map(
+        |(client_id, timestamp, nonce, signature)| RegisteredClientSignature {
+            client_id,
+            timestamp,
+            nonce,
+            signature,
+        },
+    )
+}
+
 /// Every `DsAuthData` variant.
 fn auth_data() -> impl Strategy<Value = DsAuthData> {
     prop_oneof![
         Just(DsAuthData::Anonymous),
         client_signature().prop_map(DsAuthData::ClientSignature),
         joiner_signature().prop_map(DsAuthData::JoinerSignature),
+        registered_client_signature().prop_map(DsAuthData::RegisteredClient),
     ]
 }
 
@@ -441,10 +471,140 @@ fn fanout_response() -> impl Strategy<Value = DsFanoutResponse> {
 }
 
 // ---------------------------------------------------------------------------
+// Strategies: the queue service (wire/queue.rs)
+// ---------------------------------------------------------------------------
+
+fn register_client_request() -> impl Strategy<Value = RegisterClientRequest> {
+    (any::<u16>(), bytes(), short_bytes()).prop_map(
+        |(signature_scheme, signature_key, registration_token)| RegisterClientRequest {
+            signature_scheme,
+            signature_key,
+            registration_token,
+        },
+    )
+}
+
+fn group_position() -> impl Strategy<Value = GroupPosition> {
+    (group_id(), any::<u64>()).prop_map(|(group_id, sequence)| GroupPosition { group_id, sequence })
+}
+
+fn queue_positions() -> impl Strategy<Value = QueuePositions> {
+    (list(group_position()), any::<u64>())
+        .prop_map(|(groups, inbox)| QueuePositions { groups, inbox })
+}
+
+fn sync_request() -> impl Strategy<Value = SyncRequest> {
+    (queue_positions(), any::<u32>())
+        .prop_map(|(after, max_entries)| SyncRequest { after, max_entries })
+}
+
+fn ack_request() -> impl Strategy<Value = AckRequest> {
+    queue_positions().prop_map(|positions| AckRequest { positions })
+}
+
+fn key_package_kind() -> impl Strategy<Value = KeyPackageKind> {
+    prop_oneof![
+        Just(KeyPackageKind::Regular),
+        Just(KeyPackageKind::Connection)
+    ]
+}
+
+fn key_package_upload() -> impl Strategy<Value = KeyPackageUpload> {
+    (key_package_kind(), mls_bytes())
+        .prop_map(|(kind, key_package)| KeyPackageUpload { kind, key_package })
+}
+
+fn publish_key_packages_request() -> impl Strategy<Value = PublishKeyPackagesRequest> {
+    list(key_package_upload()).prop_map(|key_packages| PublishKeyPackagesRequest { key_packages })
+}
+
+fn key_package_count_request() -> impl Strategy<Value = KeyPackageCountRequest> {
+    key_package_kind().prop_map(|kind| KeyPackageCountRequest { kind })
+}
+
+/// Every `QSRequestBody` variant.
+fn qs_request_body() -> impl Strategy<Value = QsRequestBody> {
+    prop_oneof![
+        register_client_request().prop_map(QsRequestBody::RegisterClient),
+        sync_request().prop_map(QsRequestBody::Sync),
+        ack_request().prop_map(QsRequestBody::Ack),
+        publish_key_packages_request().prop_map(QsRequestBody::PublishKeyPackages),
+        key_package_count_request().prop_map(QsRequestBody::KeyPackageCount),
+        sync_request().prop_map(QsRequestBody::Subscribe),
+    ]
+}
+
+fn qs_auth() -> impl Strategy<Value = QsAuth> {
+    (client_id(), any::<u64>(), nonce(), short_bytes()).prop_map(
+        |(client_id, timestamp, nonce, signature)| QsAuth {
+            client_id,
+            timestamp,
+            nonce,
+            signature,
+        },
+    )
+}
+
+fn qs_request() -> impl Strategy<Value = QsRequest> {
+    (qs_request_body(), qs_auth()).prop_map(|(body, auth)| QsRequest {
+        version: ProtocolVersion::V1,
+        body,
+        auth,
+    })
+}
+
+fn inbox_message() -> impl Strategy<Value = InboxMessage> {
+    (any::<u64>(), mls_bytes()).prop_map(|(sequence, message)| InboxMessage { sequence, message })
+}
+
+fn group_log_entry() -> impl Strategy<Value = GroupLogEntry> {
+    (
+        group_id(),
+        any::<u64>(),
+        proptest::option::of(client_id()),
+        mls_bytes(),
+    )
+        .prop_map(|(group_id, sequence, sender, message)| GroupLogEntry {
+            group_id,
+            sequence,
+            sender,
+            message,
+        })
+}
+
+fn page_end() -> impl Strategy<Value = PageEnd> {
+    prop_oneof![Just(PageEnd::Complete), Just(PageEnd::More)]
+}
+
+fn queue_page() -> impl Strategy<Value = QueuePage> {
+    (list(inbox_message()), list(group_log_entry()), page_end()).prop_map(
+        |(inbox, group_entries, end)| QueuePage {
+            inbox,
+            group_entries,
+            end,
+        },
+    )
+}
+
+/// Every `QSResponseBody` variant.
+fn qs_response_body() -> impl Strategy<Value = QsResponseBody> {
+    prop_oneof![
+        Just(QsResponseBody::Ok),
+        ds_error().prop_map(QsResponseBody::Error),
+        queue_page().prop_map(QsResponseBody::Page),
+        any::<u32>().prop_map(QsResponseBody::KeyPackageCount),
+    ]
+}
+
+fn qs_response() -> impl Strategy<Value = QsResponse> {
+    qs_response_body().prop_map(QsResponse::new)
+}
+
+// ---------------------------------------------------------------------------
 // Checks
 // ---------------------------------------------------------------------------
 
-/// The four strictly decoded top-level messages.
+/// The six strictly decoded top-level messages.
 trait TopLevel: Sized + PartialEq + Debug + Size {
     fn enc(&self) -> Vec<u8>;
     fn dec(bytes: &[u8]) -> Result<Self, WireError>;
@@ -463,7 +623,14 @@ macro_rules! top_level {
     )*};
 }
 
-top_level!(DsRequest, DsResponse, DsFanoutRequest, DsFanoutResponse);
+top_level!(
+    DsRequest,
+    DsResponse,
+    DsFanoutRequest,
+    DsFanoutResponse,
+    QsRequest,
+    QsResponse
+);
 
 /// Encode, check the length, decode strictly, compare; returns the encoding.
 fn check_top_round_trip<T: TopLevel>(value: &T) -> Result<Vec<u8>, TestCaseError> {
@@ -555,6 +722,21 @@ fn check_mutations<T: TopLevel>(value: &T, mutations: &[Mutation]) -> Result<(),
     for m in mutations {
         mutate(&mut bytes, m);
         check_decoded_is_consistent::<T>(&bytes)?;
+    }
+    Ok(())
+}
+
+/// Every strict prefix of a valid encoding is refused (the messages are
+/// self-delimiting: nothing at their end is optional).
+fn check_truncations<T: TopLevel>(value: &T) -> Result<(), TestCaseError> {
+    let bytes = value.enc();
+    for len in 0..bytes.len() {
+        prop_assert!(
+            T::dec(&bytes[..len]).is_err(),
+            "a prefix of {} of {} bytes decodes",
+            len,
+            bytes.len()
+        );
     }
     Ok(())
 }
@@ -683,6 +865,23 @@ inner_round_trips! {
     round_trip_fanout_entry: fanout_entry();
     round_trip_fanout_response_body: fanout_response_body();
     round_trip_fanout_request_inner: fanout_request();
+    round_trip_registered_client_signature: registered_client_signature();
+    round_trip_register_client_request: register_client_request();
+    round_trip_group_position: group_position();
+    round_trip_queue_positions: queue_positions();
+    round_trip_sync_request: sync_request();
+    round_trip_ack_request: ack_request();
+    round_trip_key_package_kind: key_package_kind();
+    round_trip_key_package_upload: key_package_upload();
+    round_trip_publish_key_packages_request: publish_key_packages_request();
+    round_trip_key_package_count_request: key_package_count_request();
+    round_trip_qs_request_body: qs_request_body();
+    round_trip_qs_auth: qs_auth();
+    round_trip_inbox_message: inbox_message();
+    round_trip_group_log_entry: group_log_entry();
+    round_trip_page_end: page_end();
+    round_trip_queue_page: queue_page();
+    round_trip_qs_response_body: qs_response_body();
 }
 
 // ---------------------------------------------------------------------------
@@ -699,7 +898,8 @@ proptest! {
         let enc = check_top_round_trip(&req)?;
         check_decoded_is_consistent::<DsRequest>(&enc)?;
         // What a signature covers: the version and body exactly as encoded,
-        // then the signer's leaf index or key package ref.
+        // then the signer's leaf index, key package ref, or client id,
+        // timestamp and nonce.
         let signed_prefix = &enc[..2 + req.body.tls_serialized_len()];
         match &req.auth {
             DsAuthData::Anonymous => {}
@@ -713,6 +913,21 @@ proptest! {
                 let tbs = joiner_signature_tbs(req.version, &req.body, &s.key_package_ref).unwrap();
                 let mut expected = signed_prefix.to_vec();
                 expected.extend(s.key_package_ref.tls_serialize_detached().unwrap());
+                prop_assert_eq!(hex::encode(tbs), hex::encode(expected));
+            }
+            DsAuthData::RegisteredClient(s) => {
+                let tbs = registered_client_tbs(
+                    req.version,
+                    &req.body,
+                    &s.client_id,
+                    s.timestamp,
+                    &s.nonce,
+                )
+                .unwrap();
+                let mut expected = signed_prefix.to_vec();
+                expected.extend(s.client_id.tls_serialize_detached().unwrap());
+                expected.extend_from_slice(&s.timestamp.to_be_bytes());
+                expected.extend(s.nonce.tls_serialize_detached().unwrap());
                 prop_assert_eq!(hex::encode(tbs), hex::encode(expected));
             }
         }
@@ -860,7 +1075,7 @@ proptest! {
     }
 
     #[test]
-    fn unknown_auth_type_is_rejected(req in ds_request(), t in 3u8..) {
+    fn unknown_auth_type_is_rejected(req in ds_request(), t in 4u8..) {
         check_unknown_value(&req, 2 + req.body.tls_serialized_len(), &[t])?;
     }
 
@@ -983,6 +1198,185 @@ proptest! {
     }
 }
 
+// ---------------------------------------------------------------------------
+// The queue messages, and truncation of every top-level message
+// ---------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn qs_request_round_trips(req in qs_request()) {
+        let enc = check_top_round_trip(&req)?;
+        check_decoded_is_consistent::<QsRequest>(&enc)?;
+        // The signed bytes are the encoding up to the auth, then the auth's
+        // client id, timestamp and nonce.
+        let tbs = qs_request_tbs(req.version, &req.body, &req.auth.client_id, req.auth.timestamp, &req.auth.nonce).unwrap();
+        let body_end = 2 + req.body.tls_serialized_len();
+        prop_assert_eq!(&tbs[..body_end], &enc[..body_end]);
+        let auth_start = body_end;
+        let auth_signed = req.auth.tls_serialized_len() - req.auth.signature.tls_serialized_len();
+        prop_assert_eq!(&tbs[body_end..], &enc[auth_start..auth_start + auth_signed]);
+    }
+
+    #[test]
+    fn qs_response_round_trips(resp in qs_response()) {
+        let enc = check_top_round_trip(&resp)?;
+        check_decoded_is_consistent::<QsResponse>(&enc)?;
+    }
+
+    /// The RegisteredClient TBS is the request up to the auth, then the
+    /// signed fields of the auth (after its one-byte type).
+    #[test]
+    fn registered_client_tbs_is_the_request_without_the_signature(
+        body in request_body(),
+        rc in registered_client_signature(),
+    ) {
+        let req = DsRequest {
+            version: ProtocolVersion::V1,
+            body,
+            auth: DsAuthData::RegisteredClient(rc.clone()),
+        };
+        let enc = check_top_round_trip(&req)?;
+        let tbs = registered_client_tbs(req.version, &req.body, &rc.client_id, rc.timestamp, &rc.nonce).unwrap();
+        let body_end = 2 + req.body.tls_serialized_len();
+        prop_assert_eq!(enc[body_end], 3u8, "registered_client(3)");
+        let signed = rc.tls_serialized_len() - rc.signature.tls_serialized_len();
+        let mut expected = enc[..body_end].to_vec();
+        expected.extend_from_slice(&enc[body_end + 1..body_end + 1 + signed]);
+        prop_assert_eq!(tbs, expected);
+    }
+
+    #[test]
+    fn qs_request_decode_of_noise_never_panics(input in noise()) {
+        check_decoded_is_consistent::<QsRequest>(&input)?;
+    }
+
+    #[test]
+    fn qs_response_decode_of_noise_never_panics(input in noise()) {
+        check_decoded_is_consistent::<QsResponse>(&input)?;
+    }
+
+    #[test]
+    fn qs_decoders_of_steered_noise_never_panic(input in steered_input()) {
+        check_decoded_is_consistent::<QsRequest>(&input)?;
+        check_decoded_is_consistent::<QsResponse>(&input)?;
+    }
+
+    #[test]
+    fn mutated_qs_request_is_handled(req in qs_request(), ms in mutations()) {
+        check_mutations(&req, &ms)?;
+    }
+
+    #[test]
+    fn mutated_qs_response_is_handled(resp in qs_response(), ms in mutations()) {
+        check_mutations(&resp, &ms)?;
+    }
+
+    #[test]
+    fn truncated_messages_are_refused(
+        req in ds_request(),
+        resp in ds_response(),
+        freq in fanout_request(),
+        fresp in fanout_response(),
+        qreq in qs_request(),
+        qresp in qs_response(),
+    ) {
+        check_truncations(&req)?;
+        check_truncations(&resp)?;
+        check_truncations(&freq)?;
+        check_truncations(&fresp)?;
+        check_truncations(&qreq)?;
+        check_truncations(&qresp)?;
+    }
+
+    #[test]
+    fn qs_trailing_bytes_and_other_versions_are_rejected(
+        req in qs_request(),
+        resp in qs_response(),
+        extra in trailing(),
+        version in not_v1(),
+    ) {
+        check_trailing(&req, &extra)?;
+        check_trailing(&resp, &extra)?;
+        check_version(&req, version)?;
+        check_version(&resp, version)?;
+    }
+
+    #[test]
+    fn qs_other_versions_are_rejected_whatever_follows(version in not_v1(), rest in noise()) {
+        let mut input = version.to_be_bytes().to_vec();
+        input.extend(rest);
+        let expected = Err::<(), _>(WireError::UnsupportedVersion(version));
+        prop_assert_eq!(QsRequest::decode(&input).map(drop), expected.clone());
+        prop_assert_eq!(QsResponse::decode(&input).map(drop), expected);
+    }
+
+    #[test]
+    fn unknown_qs_request_type_is_rejected(req in qs_request(), t in 6u16..) {
+        check_unknown_value(&req, 2, &t.to_be_bytes())?;
+    }
+
+    #[test]
+    fn unknown_qs_response_type_is_rejected(resp in qs_response(), t in 4u16..) {
+        check_unknown_value(&resp, 2, &t.to_be_bytes())?;
+    }
+
+    #[test]
+    fn unknown_qs_error_code_is_rejected(
+        e in ds_error(),
+        code in any::<u16>().prop_filter("not a defined code", |c| {
+            !DsErrorCode::ALL.iter().any(|k| k.number() == *c)
+        }),
+    ) {
+        // version(2) body type(2) code(2)
+        check_unknown_value(&QsResponse::new(QsResponseBody::Error(e)), 4, &code.to_be_bytes())?;
+    }
+
+    #[test]
+    fn unknown_key_package_kind_is_rejected(
+        kind in key_package_kind(),
+        auth in qs_auth(),
+        uploads in vec(key_package_upload(), 1..3),
+        unknown in 2u8..,
+    ) {
+        // version(2) type(2) kind(1)
+        let count = QsRequest {
+            version: ProtocolVersion::V1,
+            body: QsRequestBody::KeyPackageCount(KeyPackageCountRequest { kind }),
+            auth: auth.clone(),
+        };
+        check_unknown_value(&count, 4, &[unknown])?;
+        // version(2) type(2) list length, then the first upload's kind.
+        let list = List::new(uploads).unwrap();
+        let content: usize = list.as_slice().iter().map(Size::tls_serialized_len).sum();
+        let offset = 4 + (list.tls_serialized_len() - content);
+        let publish = QsRequest {
+            version: ProtocolVersion::V1,
+            body: QsRequestBody::PublishKeyPackages(PublishKeyPackagesRequest { key_packages: list }),
+            auth,
+        };
+        check_unknown_value(&publish, offset, &[unknown])?;
+    }
+
+    #[test]
+    fn unknown_page_end_is_rejected(page in queue_page(), end in 2u8..) {
+        // PageEnd is the last byte of a page response.
+        let resp = QsResponse::new(QsResponseBody::Page(page));
+        let last = resp.tls_serialized_len() - 1;
+        check_unknown_value(&resp, last, &[end])?;
+    }
+
+    /// The sender of a group entry is RFC 9420's `optional<T>`: a presence
+    /// byte other than 0 or 1 is refused.
+    #[test]
+    fn bad_optional_sender_is_rejected(entry in group_log_entry(), presence in 2u8..) {
+        let mut bytes = entry.tls_serialize_detached().unwrap();
+        bytes[entry.group_id.tls_serialized_len() + 8] = presence;
+        prop_assert!(GroupLogEntry::tls_deserialize_exact(&bytes).is_err());
+    }
+}
+
 /// Fixed inputs that pin down the edges the strategies reach only rarely.
 #[test]
 fn edge_cases() {
@@ -1005,6 +1399,25 @@ fn edge_cases() {
             Err(WireError::Malformed(_))
         ));
     }
+    for input in [&[][..], &[0][..], &[0, 1][..]] {
+        assert!(matches!(
+            QsRequest::decode(input),
+            Err(WireError::Malformed(_))
+        ));
+        assert!(matches!(
+            QsResponse::decode(input),
+            Err(WireError::Malformed(_))
+        ));
+    }
+    assert_eq!(
+        QsResponse::decode(&hex::decode("00010000").unwrap()),
+        Ok(QsResponse::new(QsResponseBody::Ok))
+    );
+    // An empty, complete page: two empty lists and complete(0).
+    assert_eq!(
+        QsResponse::decode(&hex::decode("00010002000000").unwrap()),
+        Ok(QsResponse::new(QsResponseBody::Page(QueuePage::default())))
+    );
     // The shortest messages.
     assert_eq!(
         hex::encode(

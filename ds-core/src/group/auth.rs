@@ -1,4 +1,5 @@
-//! `ClientSignature` verification against the sender's leaf key.
+//! `ClientSignature` verification against the sender's leaf key, and which
+//! operations accept `RegisteredClient` authentication.
 
 use openmls::group::PublicGroup;
 use openmls::prelude::{LeafNodeIndex, OpenMlsCrypto, SignContent};
@@ -6,8 +7,9 @@ use tls_codec::Serialize;
 
 use super::context::EngineContext;
 use crate::wire::{
-    CLIENT_SIGNATURE_LABEL, ClientSignature, DsAuthData, DsError, DsErrorCode, DsRequest,
-    JOINER_SIGNATURE_LABEL, ShortBytes, client_signature_tbs, joiner_signature_tbs,
+    CLIENT_SIGNATURE_LABEL, ClientId, ClientSignature, DsAuthData, DsError, DsErrorCode, DsRequest,
+    JOINER_SIGNATURE_LABEL, Operation, RegisteredClientSignature, ShortBytes, client_signature_tbs,
+    joiner_signature_tbs,
 };
 
 /// The bytes a client signs (and the DS verifies) for `ClientSignature`:
@@ -45,6 +47,71 @@ pub(crate) fn require_client_signature(request: &DsRequest) -> Result<&ClientSig
             format!(
                 "{} requires ClientSignature authentication",
                 request.body.operation().name()
+            ),
+        )),
+    }
+}
+
+/// Whether `op` accepts `RegisteredClient` authentication (spec §7.3):
+/// `external_commit_info` requires it; the key-package fetches accept it
+/// besides `Anonymous`; every other operation refuses it.
+pub fn accepts_registered_client(op: Operation) -> bool {
+    matches!(
+        op,
+        Operation::ExternalCommitInfo | Operation::KeyPackages | Operation::ConnectionKeyPackages
+    )
+}
+
+/// The request's `RegisteredClient` authentication, if it carries one and
+/// its operation accepts it; `WrongAuthType` if the operation does not. A
+/// DS checks this before verifying the signature, so that a request refused
+/// anyway records no nonce.
+pub fn registered_client_auth(
+    request: &DsRequest,
+) -> Result<Option<&RegisteredClientSignature>, DsError> {
+    match &request.auth {
+        DsAuthData::RegisteredClient(rc) => {
+            let op = request.body.operation();
+            if accepts_registered_client(op) {
+                Ok(Some(rc))
+            } else {
+                Err(DsError::new(
+                    DsErrorCode::WrongAuthType,
+                    format!(
+                        "{} does not accept RegisteredClient authentication",
+                        op.name()
+                    ),
+                ))
+            }
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The client a `RegisteredClient` request was verified for by the caller:
+/// the request must carry `RegisteredClient` (else `WrongAuthType`) and the
+/// caller's `requester` must be the client it names (else `Unauthorized`:
+/// the caller did not verify it).
+pub(crate) fn require_registered_client<'a>(
+    request: &DsRequest,
+    requester: Option<&'a ClientId>,
+) -> Result<&'a ClientId, DsError> {
+    let DsAuthData::RegisteredClient(rc) = &request.auth else {
+        return Err(DsError::new(
+            DsErrorCode::WrongAuthType,
+            format!(
+                "{} requires RegisteredClient authentication",
+                request.body.operation().name()
+            ),
+        ));
+    };
+    match requester {
+        Some(requester) if *requester == rc.client_id => Ok(requester),
+        _ => Err(DsError::new(
+            DsErrorCode::Unauthorized,
+            format!(
+                "the RegisteredClient signature of {} was not verified",
+                rc.client_id
             ),
         )),
     }

@@ -24,7 +24,10 @@ mod storage;
 
 use openmls::group::PublicGroup;
 
-pub use auth::{client_signature_content, joiner_signature_content};
+pub use auth::{
+    accepts_registered_client, client_signature_content, joiner_signature_content,
+    registered_client_auth,
+};
 pub use context::{EngineContext, UnixSeconds};
 pub use effects::{Effect, Outcome};
 pub use passive::{Handshake, PassiveGroup};
@@ -48,8 +51,11 @@ pub struct DsGroup {
 impl DsGroup {
     /// Handles one request addressed to this group.
     ///
-    /// `requester` is the client the transport authenticated, if any (used by
-    /// operations that carry no MLS authentication, e.g. external-commit info).
+    /// `requester` is the client whose `RegisteredClient` authentication the
+    /// caller verified (registered key, freshness, nonce; see
+    /// [`crate::queue::verify_registered_client`]), if any. Operations that
+    /// require it (`external_commit_info`) refuse a request whose
+    /// `RegisteredClient` names another client than `requester`.
     pub fn process(
         &mut self,
         ctx: &EngineContext,
@@ -131,7 +137,7 @@ impl DsGroup {
                         "external_commit_info for another group",
                     ));
                 }
-                self.external_commit_info(requester)
+                self.external_commit_info(request, requester)
             }
             DsRequestBody::RequestGroupId
             | DsRequestBody::CreateGroup(_)

@@ -53,14 +53,10 @@ pub fn sign_qs_request(
     nonce: Vec<u8>,
     signer: &impl Signer,
 ) -> Result<QsRequest, QsAuthError> {
-    if !(MIN_NONCE_LEN..=MAX_NONCE_LEN).contains(&nonce.len()) {
-        return Err(QsAuthError::Length);
-    }
-    let nonce = ShortBytes::new(nonce).map_err(|_| QsAuthError::Length)?;
+    let nonce = checked_nonce(nonce)?;
     let version = ProtocolVersion::V1;
     let content = qs_signature_content(version, &body, &client_id, timestamp, &nonce)?;
-    let signature = signer.sign(&content).map_err(QsAuthError::Signer)?;
-    let signature = ShortBytes::new(signature).map_err(|_| QsAuthError::Length)?;
+    let signature = sign_content(&content, signer)?;
     Ok(QsRequest {
         version,
         body,
@@ -83,22 +79,7 @@ pub fn verify_qs_request(
     window_secs: u64,
 ) -> Result<(), DsError> {
     let auth = &request.auth;
-    let nonce_len = auth.nonce.as_slice().len();
-    if !(MIN_NONCE_LEN..=MAX_NONCE_LEN).contains(&nonce_len) {
-        return Err(DsError::new(
-            DsErrorCode::MalformedMessage,
-            format!("nonce of {nonce_len} bytes; expected {MIN_NONCE_LEN} to {MAX_NONCE_LEN}"),
-        ));
-    }
-    if auth.timestamp.abs_diff(now_unix) > window_secs {
-        return Err(DsError::new(
-            DsErrorCode::StaleRequest,
-            format!(
-                "request time {} is more than {window_secs} s from the server's {now_unix}",
-                auth.timestamp
-            ),
-        ));
-    }
+    check_nonce_and_freshness(auth.nonce.as_slice(), auth.timestamp, now_unix, window_secs)?;
     let content = qs_signature_content(
         request.version,
         &request.body,
@@ -107,22 +88,72 @@ pub fn verify_qs_request(
         &auth.nonce,
     )
     .map_err(|e| DsError::new(DsErrorCode::MalformedMessage, e.to_string()))?;
+    verify_registered_signature(&content, key, auth.signature.as_slice(), &auth.client_id)
+}
+
+/// The checks shared by every request signed with a registered key (queue
+/// requests and `RegisteredClient` DS requests), before the signature: the
+/// nonce is 16 to 32 bytes (`MalformedMessage`) and the timestamp within
+/// `window_secs` of `now_unix` (`StaleRequest`).
+pub fn check_nonce_and_freshness(
+    nonce: &[u8],
+    timestamp: u64,
+    now_unix: u64,
+    window_secs: u64,
+) -> Result<(), DsError> {
+    let nonce_len = nonce.len();
+    if !(MIN_NONCE_LEN..=MAX_NONCE_LEN).contains(&nonce_len) {
+        return Err(DsError::new(
+            DsErrorCode::MalformedMessage,
+            format!("nonce of {nonce_len} bytes; expected {MIN_NONCE_LEN} to {MAX_NONCE_LEN}"),
+        ));
+    }
+    if timestamp.abs_diff(now_unix) > window_secs {
+        return Err(DsError::new(
+            DsErrorCode::StaleRequest,
+            format!(
+                "request time {timestamp} is more than {window_secs} s from the server's {now_unix}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Verifies an Ed25519 signature over labeled `content` under `client_id`'s
+/// registered `key` (`InvalidRequestSignature`).
+pub(crate) fn verify_registered_signature(
+    content: &[u8],
+    key: &[u8],
+    signature: &[u8],
+    client_id: &ClientId,
+) -> Result<(), DsError> {
     RustCrypto::default()
-        .verify_signature(
-            SignatureScheme::ED25519,
-            &content,
-            key,
-            auth.signature.as_slice(),
-        )
+        .verify_signature(SignatureScheme::ED25519, content, key, signature)
         .map_err(|_| {
             DsError::new(
                 DsErrorCode::InvalidRequestSignature,
                 format!(
-                    "the request's signature does not verify under {}'s registered key",
-                    auth.client_id
+                    "the request's signature does not verify under {client_id}'s registered key"
                 ),
             )
         })
+}
+
+/// A nonce of the accepted length, or [`QsAuthError::Length`].
+pub(crate) fn checked_nonce(nonce: Vec<u8>) -> Result<ShortBytes, QsAuthError> {
+    if !(MIN_NONCE_LEN..=MAX_NONCE_LEN).contains(&nonce.len()) {
+        return Err(QsAuthError::Length);
+    }
+    ShortBytes::new(nonce).map_err(|_| QsAuthError::Length)
+}
+
+/// Signs `content` with `signer`, as a `signature<0..255>`.
+pub(crate) fn sign_content(
+    content: &[u8],
+    signer: &impl Signer,
+) -> Result<ShortBytes, QsAuthError> {
+    let signature = signer.sign(content).map_err(QsAuthError::Signer)?;
+    ShortBytes::new(signature).map_err(|_| QsAuthError::Length)
 }
 
 #[cfg(test)]

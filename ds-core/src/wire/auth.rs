@@ -1,8 +1,9 @@
-//! `DSAuthData` and `ClientSignatureTBS`.
+//! `DSAuthData` and the to-be-signed structures of its signed cases.
 
 use tls_codec::{Serialize, Size, TlsDeserialize, TlsSerialize, TlsSize};
 
 use super::codec::ShortBytes;
+use super::ids::ClientId;
 use super::request::DsRequestBody;
 use super::version::ProtocolVersion;
 
@@ -21,6 +22,47 @@ pub enum DsAuthData {
     /// with instead (used by `welcome_info`).
     #[tls_codec(discriminant = 2)]
     JoinerSignature(JoinerSignature),
+    /// A signature by the requesting client's key registered at its home DS
+    /// (the addressed DS), with a timestamp and a nonce against replay (used
+    /// by `external_commit_info`, and optionally by the key-package fetches).
+    #[tls_codec(discriminant = 3)]
+    RegisteredClient(RegisteredClientSignature),
+}
+
+/// The `RegisteredClient` case of `DSAuthData`.
+#[derive(Debug, Clone, PartialEq, Eq, TlsSerialize, TlsDeserialize, TlsSize)]
+pub struct RegisteredClientSignature {
+    /// The requesting client, registered at the addressed DS.
+    pub client_id: ClientId,
+    /// Unix seconds when the request was made (checked against the DS's
+    /// freshness window).
+    pub timestamp: u64,
+    /// 16 to 32 random bytes, never reused by the client within the window.
+    pub nonce: ShortBytes,
+    /// `SignWithLabel(registered key, REGISTERED_CLIENT_LABEL, RegisteredClientTBS)`.
+    pub signature: ShortBytes,
+}
+
+/// The label of the MLS `SignWithLabel` used for `RegisteredClient`.
+pub const REGISTERED_CLIENT_LABEL: &str = "MIMI DS RegisteredClient";
+
+/// Encodes `struct { version; request_body; ClientID client_id; uint64
+/// timestamp; opaque nonce<0..255>; } RegisteredClientTBS`.
+pub fn registered_client_tbs(
+    version: ProtocolVersion,
+    body: &DsRequestBody,
+    client_id: &ClientId,
+    timestamp: u64,
+    nonce: &ShortBytes,
+) -> Result<Vec<u8>, tls_codec::Error> {
+    let mut out =
+        Vec::with_capacity(body.tls_serialized_len() + client_id.tls_serialized_len() + 48);
+    version.tls_serialize(&mut out)?;
+    body.tls_serialize(&mut out)?;
+    client_id.tls_serialize(&mut out)?;
+    timestamp.tls_serialize(&mut out)?;
+    nonce.tls_serialize(&mut out)?;
+    Ok(out)
 }
 
 /// The `JoinerSignature` case of `DSAuthData`.

@@ -431,6 +431,21 @@ pub fn anonymous(body: DsRequestBody) -> DsRequest {
     }
 }
 
+/// A request with `RegisteredClient` auth by `client`, signed with a fresh
+/// key at `NOW` (the engine leaves checking it to the caller, who passes the
+/// verified client as requester).
+pub fn registered(body: DsRequestBody, client: &str) -> DsRequest {
+    let keys = SignatureKeyPair::new(SignatureScheme::ED25519).unwrap();
+    ds_core::queue::sign_registered_request(
+        body,
+        ClientId::new(client).unwrap(),
+        NOW,
+        vec![7; 16],
+        &keys,
+    )
+    .unwrap()
+}
+
 /// The MLS messages a successful outcome fans out to the group log.
 pub fn group_messages(outcome: &Outcome) -> Vec<Vec<u8>> {
     outcome

@@ -11,7 +11,8 @@ use crate::push::{Feed, PushOptions};
 
 impl DsEndpoint for DsService {
     async fn handle(&self, request: DsRequest) -> DsResponseBody {
-        // No transport-level client authentication yet: no requester.
+        // HTTPS carries no client identity; a requester comes only from a
+        // RegisteredClient signature in the request itself.
         DsService::handle(self, &request, None).await
     }
 

@@ -24,6 +24,7 @@ mod options;
 mod periodic;
 mod queue;
 mod removal;
+mod requester;
 mod sweeper;
 pub mod tokens;
 
@@ -105,8 +106,9 @@ impl DsService {
         &self.inner.store
     }
 
-    /// Answers one request. `requester` is the client the transport
-    /// authenticated, if any.
+    /// Answers one request. `requester` is a client already authenticated
+    /// by the caller, if any; a `RegisteredClient` signature in the request
+    /// is verified here and takes precedence.
     pub async fn handle(
         &self,
         request: &DsRequest,
@@ -129,6 +131,10 @@ impl DsService {
                 format!("unsupported protocol version {}", request.version.0),
             ));
         }
+        // A RegisteredClient signature is verified before anything else;
+        // the client it names is then the requester.
+        let registered = self.registered_requester(request).await?;
+        let requester = registered.as_ref().or(requester);
         match &request.body {
             DsRequestBody::RequestGroupId => self.request_group_id().await,
             DsRequestBody::CreateGroup(create) => self.create_group(request, create).await,

@@ -18,4 +18,19 @@ mod common;
 
 mod net;
 
+#[path = "../admin/server.rs"]
+#[allow(dead_code)]
+mod server;
+
+#[path = "../queue/qs.rs"]
+#[allow(dead_code)]
+mod qs;
+
+#[path = "../directory/packages.rs"]
+#[allow(dead_code)]
+mod packages;
+
+mod scene;
+
 mod conversation;
+mod lifecycle;
