@@ -25,8 +25,8 @@ pub mod version;
 
 pub use auth::{
     CLIENT_SIGNATURE_LABEL, ClientSignature, DsAuthData, JOINER_SIGNATURE_LABEL, JoinerSignature,
-    REGISTERED_CLIENT_LABEL, RegisteredClientSignature, client_signature_tbs,
-    joiner_signature_tbs, registered_client_tbs,
+    REGISTERED_CLIENT_LABEL, RegisteredClientSignature, client_signature_tbs, joiner_signature_tbs,
+    registered_client_tbs,
 };
 pub use codec::{Bytes, List, ShortBytes};
 pub use decode::WireError;
