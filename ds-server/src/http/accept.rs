@@ -54,6 +54,11 @@ pub(crate) async fn accept_loop<F, Fut>(
                 }
             },
         };
+        // Responses are small and written whole: without this, some wait
+        // for the peer's delayed ACK (Nagle), adding tens of milliseconds.
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, %peer, "could not disable Nagle's algorithm");
+        }
         // The watcher is taken before shutdown can be signalled, so a
         // connection still in its handshake is drained too.
         let connection = on_connection(stream, peer, graceful.watcher());

@@ -3,8 +3,8 @@
 //! of its group: one log row, one group-row update, and one outbox row per
 //! other DS domain — never a row per recipient.
 
-use super::log::insert_entry;
-use super::numbers::{from_db, to_db};
+use super::log::{LogRow, insert_rows};
+use super::numbers::{from_db, len_to_db, to_db};
 use super::outbox::{self, NewOutboxEntry};
 use super::{StorageError, Store, Timestamp};
 
@@ -48,46 +48,63 @@ impl Store {
     ) -> Result<Vec<Result<u64, AppendRejected>>, StorageError> {
         let now = now.to_db()?;
         // Group rows are locked in one global order, so two batches touching
-        // the same groups can never deadlock on PostgreSQL.
+        // the same groups can never deadlock on PostgreSQL; the sort is
+        // stable, so one group's messages keep their order.
         let mut order: Vec<usize> = (0..batch.len()).collect();
-        order.sort_by(|&a, &b| batch[a].group_id.cmp(&batch[b].group_id));
+        order.sort_by(|&a, &b| {
+            (&batch[a].group_id, batch[a].expected_epoch)
+                .cmp(&(&batch[b].group_id, batch[b].expected_epoch))
+        });
 
         let mut results = vec![Err(AppendRejected::GroupNotFound); batch.len()];
         let mut tx = self.begin_write().await?;
-        for index in order {
-            let item = &batch[index];
-            let seq: Option<i64> = sqlx::query_scalar(
-                "UPDATE groups SET next_seq = next_seq + 1
-                 WHERE group_id = $1 AND status = 'active' AND epoch = $2
-                 RETURNING next_seq - 1",
+        // One group-row update allocates the numbers of all of a group's
+        // messages validated in the same epoch; their rows go in together.
+        for run in order.chunk_by(|&a, &b| {
+            batch[a].group_id == batch[b].group_id
+                && batch[a].expected_epoch == batch[b].expected_epoch
+        }) {
+            let head = &batch[run[0]];
+            let count = len_to_db(run.len(), "append batch size")?;
+            let first: Option<i64> = sqlx::query_scalar(
+                "UPDATE groups SET next_seq = next_seq + $1
+                 WHERE group_id = $2 AND status = 'active' AND epoch = $3
+                 RETURNING next_seq - $1",
             )
-            .bind(&item.group_id)
-            .bind(to_db(item.expected_epoch, "epoch")?)
+            .bind(count)
+            .bind(&head.group_id)
+            .bind(to_db(head.expected_epoch, "epoch")?)
             .fetch_optional(tx.conn())
             .await?;
-            results[index] = match seq {
-                Some(seq) => {
-                    insert_entry(
-                        tx.conn(),
-                        &item.group_id,
-                        seq,
-                        Some(&item.sender),
-                        &item.message,
-                        now,
-                    )
-                    .await?;
-                    outbox::enqueue(
-                        tx.conn(),
-                        &item.outbox,
-                        &item.group_id,
-                        Some((seq, seq)),
-                        now,
-                    )
-                    .await?;
-                    Ok(from_db(seq, "log sequence number")?)
+            let Some(first) = first else {
+                let rejected = rejection(&mut tx, &head.group_id).await?;
+                for &index in run {
+                    results[index] = Err(rejected);
                 }
-                None => Err(rejection(&mut tx, &item.group_id).await?),
+                continue;
             };
+            let rows: Vec<LogRow<'_>> = run
+                .iter()
+                .zip(first..)
+                .map(|(&index, seq)| LogRow {
+                    seq,
+                    sender: Some(batch[index].sender.as_str()),
+                    message: &batch[index].message,
+                })
+                .collect();
+            insert_rows(tx.conn(), &head.group_id, &rows, now).await?;
+            for (&index, seq) in run.iter().zip(first..) {
+                let item = &batch[index];
+                outbox::enqueue(
+                    tx.conn(),
+                    &item.outbox,
+                    &item.group_id,
+                    Some((seq, seq)),
+                    now,
+                )
+                .await?;
+                results[index] = Ok(from_db(seq, "log sequence number")?);
+            }
         }
         tx.commit().await?;
         Ok(results)

@@ -76,16 +76,11 @@ impl Store {
         let mut tx = self.begin_write().await?;
 
         let updated: Option<(i64, i64)> = sqlx::query_as(
-            "UPDATE groups SET state = $1, epoch = $2, revision = revision + 1,
-                               next_seq = next_seq + $3, status = $4, updated_at = $5
-             WHERE group_id = $6 AND status = 'active' AND epoch = $7 AND revision = $8
+            "UPDATE groups SET epoch = $1, revision = revision + 1,
+                               next_seq = next_seq + $2, status = $3, updated_at = $4
+             WHERE group_id = $5 AND status = 'active' AND epoch = $6 AND revision = $7
              RETURNING next_seq, revision",
         )
-        .bind(if change.delete_group {
-            &[][..]
-        } else {
-            &change.new_state[..]
-        })
         .bind(to_db(change.new_epoch, "epoch")?)
         .bind(entry_count)
         .bind(status)
@@ -99,6 +94,21 @@ impl Store {
             drop(tx);
             return Err(self.why_not_updated(&change.group_id).await?);
         };
+
+        // The state lives apart from the group row (see migration 0002); the
+        // row update above already holds the group's write lock.
+        if change.delete_group {
+            sqlx::query("DELETE FROM group_states WHERE group_id = $1")
+                .bind(&change.group_id)
+                .execute(tx.conn())
+                .await?;
+        } else {
+            sqlx::query("UPDATE group_states SET state = $1 WHERE group_id = $2")
+                .bind(&change.new_state[..])
+                .bind(&change.group_id)
+                .execute(tx.conn())
+                .await?;
+        }
 
         let first_seq = next_seq - entry_count;
         let last_seq = next_seq - 1;

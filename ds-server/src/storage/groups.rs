@@ -61,12 +61,11 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let activated = sqlx::query(
             "UPDATE groups SET status = 'active', epoch = $1, revision = 0, next_seq = $2,
-                               state = $3, updated_at = $4
-             WHERE group_id = $5 AND status = 'reserved'",
+                               updated_at = $3
+             WHERE group_id = $4 AND status = 'reserved'",
         )
         .bind(epoch)
         .bind(next_seq)
-        .bind(&group.state)
         .bind(now)
         .bind(&group.group_id)
         .execute(tx.conn())
@@ -74,6 +73,11 @@ impl Store {
         if activated.rows_affected() == 0 {
             return Err(StorageError::GroupIdNotReserved(group.group_id.clone()));
         }
+        sqlx::query("INSERT INTO group_states (group_id, state) VALUES ($1, $2)")
+            .bind(&group.group_id)
+            .bind(&group.state)
+            .execute(tx.conn())
+            .await?;
         let entry_seqs = insert_entries(tx.conn(), &group.group_id, 1, &group.entries, now).await?;
         open_memberships(tx.conn(), &group.group_id, &group.members, 1).await?;
         tx.commit().await?;
@@ -87,8 +91,9 @@ impl Store {
     /// ([`Store::group_id_status`] tells reserved from deleted).
     pub async fn load_group(&self, group_id: &str) -> Result<Option<StoredGroupRow>, StorageError> {
         let row: Option<(i64, i64, Vec<u8>, i64)> = sqlx::query_as(
-            "SELECT epoch, revision, state, next_seq FROM groups
-             WHERE group_id = $1 AND status = 'active'",
+            "SELECT g.epoch, g.revision, s.state, g.next_seq
+             FROM groups g JOIN group_states s ON s.group_id = g.group_id
+             WHERE g.group_id = $1 AND g.status = 'active'",
         )
         .bind(group_id)
         .fetch_optional(&self.pool)

@@ -25,42 +25,67 @@ pub(super) async fn insert_entries(
     entries: &[NewLogEntry],
     now: i64,
 ) -> Result<Vec<u64>, StorageError> {
+    let mut rows = Vec::with_capacity(entries.len());
     let mut seqs = Vec::with_capacity(entries.len());
     for (offset, entry) in entries.iter().enumerate() {
         let seq = first_seq + len_to_db(offset, "log entry index")?;
-        insert_entry(
-            conn,
-            group_id,
+        rows.push(LogRow {
             seq,
-            entry.sender.as_deref(),
-            &entry.message,
-            now,
-        )
-        .await?;
+            sender: entry.sender.as_deref(),
+            message: &entry.message,
+        });
         seqs.push(from_db(seq, "log sequence number")?);
     }
+    insert_rows(conn, group_id, &rows, now).await?;
     Ok(seqs)
 }
 
-/// Writes one log entry under an already allocated sequence number.
-pub(super) async fn insert_entry(
+/// One row for [`insert_rows`].
+pub(super) struct LogRow<'a> {
+    pub seq: i64,
+    pub sender: Option<&'a str>,
+    pub message: &'a [u8],
+}
+
+/// Rows per multi-row `INSERT` (5 parameters each: well inside both
+/// databases' parameter limits).
+const ROWS_PER_INSERT: usize = 128;
+
+/// Writes many entries of one group with as few statements as possible.
+pub(super) async fn insert_rows(
     conn: &mut AnyConnection,
     group_id: &str,
-    seq: i64,
-    sender: Option<&str>,
-    message: &[u8],
+    rows: &[LogRow<'_>],
     now: i64,
 ) -> Result<(), StorageError> {
-    sqlx::query(
-        "INSERT INTO group_log (group_id, seq, sender, message, created_at)
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(group_id)
-    .bind(seq)
-    .bind(sender)
-    .bind(message)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO group_log (group_id, seq, sender, message, created_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let p = i * 5;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5
+            ));
+        }
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            query = query
+                .bind(group_id)
+                .bind(row.seq)
+                .bind(row.sender)
+                .bind(row.message)
+                .bind(now);
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
 }

@@ -12,8 +12,9 @@ use sqlx::{AnyPool, Connection, Executor, PgConnection};
 use tempfile::TempDir;
 
 /// Tables of the schema, for whole-database row counts.
-pub const TABLES: [&str; 12] = [
+pub const TABLES: [&str; 13] = [
     "groups",
+    "group_states",
     "group_log",
     "memberships",
     "group_cursors",
