@@ -34,3 +34,4 @@ mod scene;
 
 mod conversation;
 mod lifecycle;
+mod refusals;
