@@ -67,50 +67,6 @@ fn finish<T>(value: T, rest: &[u8]) -> Result<T, WireError> {
     }
 }
 
-impl DsRequest {
-    /// Decodes a request strictly.
-    pub fn decode(mut input: &[u8]) -> Result<Self, WireError> {
-        let version = read_version(&mut input)?;
-        let body = DsRequestBody::tls_deserialize(&mut input)?;
-        let auth = DsAuthData::tls_deserialize(&mut input)?;
-        finish(
-            Self {
-                version,
-                body,
-                auth,
-            },
-            input,
-        )
-    }
-
-    /// Encodes the request.
-    pub fn encode(&self) -> Result<Vec<u8>, tls_codec::Error> {
-        self.tls_serialize_detached()
-    }
-}
-
-impl DsResponse {
-    /// Decodes a response strictly.
-    pub fn decode(mut input: &[u8]) -> Result<Self, WireError> {
-        let version = read_version(&mut input)?;
-        let body = DsResponseBody::tls_deserialize(&mut input)?;
-        finish(Self { version, body }, input)
-    }
-
-    /// Encodes the response.
-    pub fn encode(&self) -> Result<Vec<u8>, tls_codec::Error> {
-        self.tls_serialize_detached()
-    }
-
-    /// A version-1 response with `body`.
-    pub fn new(body: DsResponseBody) -> Self {
-        Self {
-            version: ProtocolVersion::V1,
-            body,
-        }
-    }
-}
-
 impl DsFanoutRequest {
     /// Decodes a fan-out request strictly (the signature is not checked here).
     pub fn decode(input: &[u8]) -> Result<Self, WireError> {
@@ -127,60 +83,63 @@ impl DsFanoutRequest {
     }
 }
 
-impl DsFanoutResponse {
-    /// Decodes a fan-out response strictly.
-    pub fn decode(mut input: &[u8]) -> Result<Self, WireError> {
-        let version = read_version(&mut input)?;
-        let body = DsFanoutResponseBody::tls_deserialize(&mut input)?;
-        finish(Self { version, body }, input)
-    }
+/// Strict `decode`, `encode` for a request `{ version; body; auth; }`.
+macro_rules! request_codec {
+    ($request:ident, $body:ident, $auth:ident) => {
+        impl $request {
+            /// Decodes the request strictly (signatures are not checked here).
+            pub fn decode(mut input: &[u8]) -> Result<Self, WireError> {
+                let version = read_version(&mut input)?;
+                let body = $body::tls_deserialize(&mut input)?;
+                let auth = $auth::tls_deserialize(&mut input)?;
+                finish(
+                    Self {
+                        version,
+                        body,
+                        auth,
+                    },
+                    input,
+                )
+            }
 
-    /// Encodes the response.
-    pub fn encode(&self) -> Result<Vec<u8>, tls_codec::Error> {
-        self.tls_serialize_detached()
-    }
-}
-
-impl QsRequest {
-    /// Decodes a queue request strictly (the signature is not checked here).
-    pub fn decode(mut input: &[u8]) -> Result<Self, WireError> {
-        let version = read_version(&mut input)?;
-        let body = QsRequestBody::tls_deserialize(&mut input)?;
-        let auth = QsAuth::tls_deserialize(&mut input)?;
-        finish(
-            Self {
-                version,
-                body,
-                auth,
-            },
-            input,
-        )
-    }
-
-    /// Encodes the request.
-    pub fn encode(&self) -> Result<Vec<u8>, tls_codec::Error> {
-        self.tls_serialize_detached()
-    }
-}
-
-impl QsResponse {
-    /// Decodes a queue response strictly.
-    pub fn decode(mut input: &[u8]) -> Result<Self, WireError> {
-        let version = read_version(&mut input)?;
-        let body = QsResponseBody::tls_deserialize(&mut input)?;
-        finish(Self { version, body }, input)
-    }
-
-    /// Encodes the response.
-    pub fn encode(&self) -> Result<Vec<u8>, tls_codec::Error> {
-        self.tls_serialize_detached()
-    }
-
-    /// A version-1 response with `body`.
-    pub fn new(body: QsResponseBody) -> Self {
-        Self {
-            version: ProtocolVersion::V1,
-            body,
+            /// Encodes the request.
+            pub fn encode(&self) -> Result<Vec<u8>, tls_codec::Error> {
+                self.tls_serialize_detached()
+            }
         }
-    }
+    };
 }
+
+/// Strict `decode`, `encode` and a version-1 `new` for a response
+/// `{ version; body; }`.
+macro_rules! response_codec {
+    ($response:ident, $body:ident) => {
+        impl $response {
+            /// Decodes the response strictly.
+            pub fn decode(mut input: &[u8]) -> Result<Self, WireError> {
+                let version = read_version(&mut input)?;
+                let body = $body::tls_deserialize(&mut input)?;
+                finish(Self { version, body }, input)
+            }
+
+            /// Encodes the response.
+            pub fn encode(&self) -> Result<Vec<u8>, tls_codec::Error> {
+                self.tls_serialize_detached()
+            }
+
+            /// A version-1 response with `body`.
+            pub fn new(body: $body) -> Self {
+                Self {
+                    version: ProtocolVersion::V1,
+                    body,
+                }
+            }
+        }
+    };
+}
+
+request_codec!(DsRequest, DsRequestBody, DsAuthData);
+request_codec!(QsRequest, QsRequestBody, QsAuth);
+response_codec!(DsResponse, DsResponseBody);
+response_codec!(QsResponse, QsResponseBody);
+response_codec!(DsFanoutResponse, DsFanoutResponseBody);

@@ -4,7 +4,7 @@
 
 use ds_core::group::registered_client_auth;
 use ds_core::queue::verify_registered_client;
-use ds_core::wire::{ClientId, DsError, DsErrorCode, DsRequest};
+use ds_core::wire::{ClientId, DsError, DsRequest};
 
 use super::DsService;
 use super::errors::internal;
@@ -30,18 +30,8 @@ impl DsService {
             return Ok(None);
         };
         let client_id = &auth.client_id;
-        self.check_local_client(client_id)?;
         let store = &self.inner.store;
-        let client = store
-            .client(client_id.as_str())
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| {
-                DsError::new(
-                    DsErrorCode::UnknownClient,
-                    format!("{client_id} is not registered here"),
-                )
-            })?;
+        let client = self.registered_client(client_id).await?;
         let now = Timestamp::now();
         let verified = verify_registered_client(
             request,

@@ -13,6 +13,26 @@ use crate::http::metrics::record_rate_limited;
 use crate::storage::{StoredClient, Timestamp};
 
 impl DsService {
+    /// The registration of `client_id`: a client of this domain that
+    /// registered here, else `UnknownClient`.
+    pub(crate) async fn registered_client(
+        &self,
+        client_id: &ClientId,
+    ) -> Result<StoredClient, DsError> {
+        self.check_local_client(client_id)?;
+        self.inner
+            .store
+            .client(client_id.as_str())
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| {
+                DsError::new(
+                    DsErrorCode::UnknownClient,
+                    format!("{client_id} is not registered here"),
+                )
+            })
+    }
+
     /// The registered client that signed `request`, after every check. A
     /// `register_client` request is checked by `register_client` instead,
     /// against the key it registers.
@@ -34,16 +54,7 @@ impl DsService {
             .into());
         }
         let store = &self.inner.store;
-        let client = store
-            .client(client_id.as_str())
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| {
-                DsError::new(
-                    DsErrorCode::UnknownClient,
-                    format!("{client_id} is not registered here"),
-                )
-            })?;
+        let client = self.registered_client(client_id).await?;
         let now = Timestamp::now();
         verify_qs_request(
             request,
