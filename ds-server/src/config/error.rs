@@ -11,6 +11,17 @@ pub enum ConfigError {
     /// The file or an environment variable could not be read or has the wrong type.
     #[error("cannot load configuration: {0}")]
     Load(#[from] ::config::ConfigError),
+    /// A `[[federation.peers]]` entry is invalid.
+    #[error("federation peer {domain:?}: {reason}")]
+    Peer {
+        /// The peer's domain as written.
+        domain: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A `federation.trust_roots` file does not exist.
+    #[error("federation trust root {0} is not a file")]
+    TrustRoot(PathBuf),
     /// `domain` is not a valid DS domain.
     #[error("invalid domain: {0}")]
     Domain(#[from] ds_core::wire::IdError),

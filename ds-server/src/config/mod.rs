@@ -4,6 +4,7 @@
 //! [`Config`]. Every option is documented in `deploy/mimi-ds.example.toml`.
 
 mod error;
+mod federation;
 mod raw;
 
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use ::config::{Environment, File, FileFormat};
 use ds_core::wire::Domain;
 
 pub use error::ConfigError;
+pub use federation::FederationConfig;
 use raw::{RawConfig, RawLimits, RawPush, RawQueue, RawRemoval, RawRetention};
 
 use crate::http::Limits;
@@ -82,6 +84,8 @@ pub struct Config {
     pub retention: HousekeepingOptions,
     /// Pacing of the live-push channel.
     pub push: PushOptions,
+    /// Trust roots and known peers for talking to other domains' DSs.
+    pub federation: FederationConfig,
 }
 
 /// `[removal]`: when the DS removes inactive clients from their groups.
@@ -211,6 +215,7 @@ impl Config {
         )?;
         let retention = validate_retention(&raw.retention)?;
         let push = validate_push(&raw.push)?;
+        let federation = federation::validate_federation(raw.federation, &domain)?;
         if let Err(e) = raw.log.filter.parse::<tracing_subscriber::EnvFilter>() {
             return Err(ConfigError::LogFilter {
                 value: raw.log.filter,
@@ -236,6 +241,7 @@ impl Config {
             removal,
             retention,
             push,
+            federation,
         })
     }
 

@@ -22,6 +22,7 @@ pub(super) struct RawConfig {
     pub removal: RawRemoval,
     pub retention: RawRetention,
     pub push: RawPush,
+    pub federation: super::federation::RawFederation,
 }
 
 /// The `[listen]` section.

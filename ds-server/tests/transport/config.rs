@@ -224,3 +224,38 @@ fn missing_file_and_bad_toml_are_errors() {
     let error = load(Some(&unknown), &[]).unwrap_err();
     assert!(error.to_string().contains("max_body"), "{error}");
 }
+
+#[test]
+fn federation_peers_and_trust_roots_load_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, "not parsed until federation uses it").unwrap();
+    let text = format!(
+        "domain = \"ds-a.example\"\n\
+         [federation]\n\
+         trust_roots = [\"{}\"]\n\
+         [[federation.peers]]\n\
+         domain = \"ds-b.example\"\n\
+         address = \"127.0.0.1:8444\"\n",
+        ca.display()
+    );
+    let config = load(Some(&write(&dir, &text)), &[]).unwrap();
+    assert_eq!(config.federation.trust_roots, vec![ca]);
+    let peers: Vec<(String, String)> = config
+        .federation
+        .peers
+        .iter()
+        .map(|(d, a)| (d.as_str().to_owned(), a.clone()))
+        .collect();
+    assert_eq!(
+        peers,
+        vec![("ds-b.example".to_owned(), "127.0.0.1:8444".to_owned())]
+    );
+    assert!(load(None, &[]).unwrap().federation.peers.is_empty());
+
+    let own = "domain = \"ds-a.example\"\n[[federation.peers]]\ndomain = \"ds-a.example\"\naddress = \"x:1\"\n";
+    assert!(matches!(
+        load(Some(&write(&dir, own)), &[]),
+        Err(ConfigError::Peer { .. })
+    ));
+}
