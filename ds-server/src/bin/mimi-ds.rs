@@ -193,7 +193,7 @@ async fn serve(config_file: Option<&Path>) -> Result<(), CliError> {
     };
     let tls_config = tls::server_config(&cert, &key)?;
     let store = Store::connect(&config.database_url).await?;
-    let endpoint = Arc::new(ds_endpoint(store, &config)?);
+    let endpoint = Arc::new(ds_endpoint(store.clone(), &config)?);
 
     let public = TcpListener::bind(config.listen)
         .await
@@ -224,6 +224,9 @@ async fn serve(config_file: Option<&Path>) -> Result<(), CliError> {
         }),
     };
     app.run(public, admin, shutdown).await;
+    // Every request has finished: close the pool so SQLite checkpoints its
+    // WAL and the database is a single file again.
+    store.close().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -121,6 +121,11 @@ async fn serve_answers_over_tls_and_stops_cleanly_on_sigterm() {
     sigterm(&running.0);
     let status = tokio::task::block_in_place(|| wait_exit(&mut running.0, Duration::from_secs(15)));
     assert_eq!(status.code(), Some(0), "exit status {status:?}");
+    // The database was closed: SQLite folded its write-ahead log back in.
+    assert!(
+        !data_dir.join("mimi-ds.sqlite3-wal").exists(),
+        "the WAL file is left after a clean stop"
+    );
 
     // Healthcheck now fails: nothing listens.
     let check = Command::new(BIN)
