@@ -7,7 +7,6 @@ use ds_core::queue::verify_registered_client;
 use ds_core::wire::{ClientId, DsError, DsRequest};
 
 use super::DsService;
-use super::errors::internal;
 use crate::storage::Timestamp;
 
 impl DsService {
@@ -30,7 +29,6 @@ impl DsService {
             return Ok(None);
         };
         let client_id = &auth.client_id;
-        let store = &self.inner.store;
         let client = self.registered_client(client_id).await?;
         let now = Timestamp::now();
         let verified = verify_registered_client(
@@ -41,10 +39,6 @@ impl DsService {
         )?;
         self.check_client_nonce(verified, auth.nonce.as_slice(), now)
             .await?;
-        store
-            .touch_client(client_id.as_str(), now)
-            .await
-            .map_err(internal)?;
         Ok(Some(verified.clone()))
     }
 }

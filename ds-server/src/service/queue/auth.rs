@@ -53,7 +53,6 @@ impl DsService {
             )
             .into());
         }
-        let store = &self.inner.store;
         let client = self.registered_client(client_id).await?;
         let now = Timestamp::now();
         verify_qs_request(
@@ -64,10 +63,6 @@ impl DsService {
         )?;
         self.admit_client(client_id)?;
         self.check_nonce(request, now).await?;
-        store
-            .touch_client(client_id.as_str(), now)
-            .await
-            .map_err(internal)?;
         Ok(client)
     }
 
@@ -112,8 +107,9 @@ impl DsService {
     }
 
     /// Records `client_id`'s `nonce` (of a queue request or of a DS request
-    /// with `RegisteredClient` auth: one nonce space per client); a nonce
-    /// seen before is a replay.
+    /// with `RegisteredClient` auth: one nonce space per client) and notes
+    /// the client active, in one storage transaction; a nonce seen before is
+    /// a replay and changes nothing.
     pub(crate) async fn check_client_nonce(
         &self,
         client_id: &ClientId,
@@ -123,7 +119,7 @@ impl DsService {
         let fresh = self
             .inner
             .store
-            .record_nonce(client_id.as_str(), nonce, now)
+            .record_request(client_id.as_str(), nonce, now)
             .await
             .map_err(internal)?;
         if fresh {
