@@ -35,7 +35,7 @@ impl DsProcess {
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
-        let (public, cert) = announced(&mut child);
+        let (public, _admin, cert) = announced(&mut child);
         Self {
             child,
             public,
@@ -75,9 +75,9 @@ impl Drop for DsProcess {
     }
 }
 
-/// Reads the public address and the certificate path the binary prints
-/// when it is ready (after the admin listener's line).
-fn announced(child: &mut Child) -> (SocketAddr, PathBuf) {
+/// Reads the public and admin addresses and the certificate path the binary
+/// prints when it is ready, then keeps draining its stdout.
+pub fn announced(child: &mut Child) -> (SocketAddr, SocketAddr, PathBuf) {
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let (mut public, mut admin, mut cert) = (None, None, None);
@@ -96,6 +96,5 @@ fn announced(child: &mut Child) -> (SocketAddr, PathBuf) {
     }
     // Keep draining stdout so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    let _admin: SocketAddr = admin.unwrap();
-    (public.unwrap(), cert.unwrap())
+    (public.unwrap(), admin.unwrap(), cert.unwrap())
 }

@@ -2,15 +2,13 @@
 //! and ephemeral ports (configuration by environment), serve a DS request
 //! over TLS, answer `healthcheck`, stop with exit code 0 on SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ds_server::tls::{DEV_CERT_DIR, DEV_CERT_FILE, DEV_KEY_FILE};
 use http::StatusCode;
 
+use crate::process::announced;
 use crate::support::{Proto, admin_get, ds_post, send_to, signature_key_request};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mimi-ds");
@@ -23,27 +21,6 @@ impl Drop for Running {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// Reads the announced addresses from the binary's stdout.
-fn announced(child: &mut Child) -> (SocketAddr, SocketAddr, PathBuf) {
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let (mut public, mut admin, mut cert) = (None, None, None);
-    while public.is_none() || admin.is_none() || cert.is_none() {
-        let line = lines
-            .next()
-            .expect("binary exited before announcing")
-            .unwrap();
-        if let Some(rest) = line.split("listening on https://").nth(1) {
-            public = Some(rest.split('/').next().unwrap().parse().unwrap());
-        } else if let Some(rest) = line.strip_prefix("mimi-ds: admin listening on http://") {
-            admin = Some(rest.parse().unwrap());
-        } else if let Some(rest) = line.strip_prefix("mimi-ds: TLS certificate ") {
-            cert = Some(PathBuf::from(rest));
-        }
-    }
-    (public.unwrap(), admin.unwrap(), cert.unwrap())
 }
 
 fn sigterm(child: &Child) {

@@ -9,6 +9,10 @@
 
 mod support;
 
+#[path = "../cluster/process.rs"]
+#[allow(dead_code)]
+mod process;
+
 mod admin;
 mod binary;
 mod config;
