@@ -43,6 +43,16 @@ pub struct Server {
 impl Server {
     /// Serves `store` with `options`; the sweeper looks every `sweep_interval`.
     pub async fn start(store: Store, options: ServiceOptions, sweep_interval: Duration) -> Self {
+        Self::start_with_limits(store, options, sweep_interval, Limits::default()).await
+    }
+
+    /// Like [`Server::start`], with transport `limits`.
+    pub async fn start_with_limits(
+        store: Store,
+        options: ServiceOptions,
+        sweep_interval: Duration,
+        limits: Limits,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let identity =
             Arc::new(DsIdentity::load_or_create(&dir.path().join("ds-signing-key")).unwrap());
@@ -58,7 +68,7 @@ impl Server {
         let app = App {
             tls: tls::server_config(&dev.cert, &dev.key).unwrap(),
             endpoint: Arc::new(service.clone()),
-            limits: Limits::default(),
+            limits,
             metrics: Some(metrics_handle()),
             readiness: Readiness::new(),
             operator: Some(Operator {

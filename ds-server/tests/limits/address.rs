@@ -19,7 +19,7 @@ use hyper_util::rt::TokioIo;
 
 use crate::client::{H2, Reply, reply};
 use crate::qs::{positions, signed, sync_body};
-use crate::server::{Server, client_key};
+use crate::server::{Server, client_key, start_server};
 use crate::support::{TestDb, on_both_backends};
 use crate::transport::{Proto, connect_to};
 
@@ -51,7 +51,7 @@ async fn over_its_rate_an_address_is_refused_and_nothing_is_stored(db: TestDb) {
         client_rate: RateQuota::UNLIMITED,
         ..ServiceOptions::default()
     };
-    let server = Server::start(db.store.clone(), options, limits).await;
+    let server = start_server(db.store.clone(), options, limits).await;
     let mut h2 = H2::open(&server).await;
 
     // The burst is spent on allocations (each stores a row); then refused.

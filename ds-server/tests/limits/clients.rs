@@ -14,7 +14,7 @@ use openmls_basic_credential::SignatureKeyPair;
 
 use crate::client::{H2, Reply};
 use crate::qs::{positions, register_body, signed, sync_body};
-use crate::server::{Server, client_key};
+use crate::server::{client_key, start_server};
 use crate::support::{TestDb, on_both_backends};
 
 on_both_backends!(a_client_over_its_rate_is_refused_and_another_is_not);
@@ -53,7 +53,7 @@ async fn a_client_over_its_rate_is_refused_and_another_is_not(db: TestDb) {
         },
         ..ServiceOptions::default()
     };
-    let server = Server::start(db.store.clone(), options, limits).await;
+    let server = start_server(db.store.clone(), options, limits).await;
     let mut h2 = H2::open(&server).await;
     let (alice, bob) = (client_key(), client_key());
     register(&mut h2, ALICE, &alice).await;

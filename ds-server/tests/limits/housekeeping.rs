@@ -9,7 +9,7 @@ use ds_server::http::Limits;
 use ds_server::service::{HousekeepingOptions, ServiceOptions};
 use ds_server::storage::{AppendMessage, Cursors, Timestamp};
 
-use crate::server::Server;
+use crate::server::start_server;
 use crate::support::{TestDb, create_group, on_both_backends};
 
 on_both_backends!(old_nonces_and_acknowledged_entries_are_purged);
@@ -87,7 +87,7 @@ async fn old_nonces_and_acknowledged_entries_are_purged(db: TestDb) {
         },
         ..ServiceOptions::default()
     };
-    let server = Server::start(store.clone(), options, Limits::default()).await;
+    let server = start_server(store.clone(), options, Limits::default()).await;
     let purged = async {
         while db.rows("request_nonces").await != 1 || store.log_len(read).await.unwrap() != 0 {
             tokio::time::sleep(Duration::from_millis(50)).await;

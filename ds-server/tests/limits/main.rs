@@ -18,6 +18,9 @@ mod transport;
 #[allow(dead_code)]
 mod qs;
 
+#[path = "../../../ds-core/tests/common/mod.rs"]
+mod common;
+
 mod client;
 mod server;
 

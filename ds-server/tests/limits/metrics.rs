@@ -12,7 +12,7 @@ use http::StatusCode;
 
 use crate::client::H2;
 use crate::qs::{positions, register_body, signed, sync_body};
-use crate::server::{Server, client_key};
+use crate::server::{client_key, start_server};
 use crate::support::{TestDb, create_group};
 use crate::transport::admin_get;
 
@@ -39,7 +39,7 @@ async fn traffic_and_storage_appear_in_metrics() {
         },
         ..ServiceOptions::default()
     };
-    let server = Server::start(db.store.clone(), options, Limits::default()).await;
+    let server = start_server(db.store.clone(), options, Limits::default()).await;
     let mut h2 = H2::open(&server).await;
     let key = client_key();
     let registered = h2

@@ -12,7 +12,7 @@ use http::StatusCode;
 
 use crate::client::H2;
 use crate::qs::{positions, register_body, signed, sync_body};
-use crate::server::{Server, client_key};
+use crate::server::{client_key, start_server};
 use crate::support::TestDb;
 
 /// Far more requests than a quota of one per second with a burst of two
@@ -75,7 +75,7 @@ async fn zero_turns_both_limits_off() {
     assert_eq!(config.client_rate, RateQuota::UNLIMITED);
 
     let db = TestDb::sqlite().await;
-    let server = Server::start(db.store.clone(), config.service_options(), config.limits).await;
+    let server = start_server(db.store.clone(), config.service_options(), config.limits).await;
     let mut h2 = H2::open(&server).await;
     let id = "alice@ds-a.example/laptop";
     let key = client_key();
