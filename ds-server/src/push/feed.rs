@@ -4,10 +4,11 @@
 use std::fmt;
 use std::time::Duration;
 
-use ds_core::wire::{DsError, DsErrorCode, QueuePage};
+use ds_core::wire::{DsError, QueuePage};
 
 use super::notifier::Subscription;
-use crate::storage::{Cursors, StorageError, Store, SyncPage};
+use crate::service::read_refusal;
+use crate::storage::{Cursors, Store, SyncPage};
 
 /// Turns a stored page into the wire's (the queue service's conversion).
 pub type PageEncoder = fn(SyncPage) -> Result<QueuePage, DsError>;
@@ -90,30 +91,13 @@ impl Feed {
                 .store
                 .sync(&self.client_id, &self.positions, self.page_limit)
                 .await
-                .map_err(|e| self.refusal(e))?;
+                .map_err(read_refusal)?;
             self.stale = page.has_more;
             if page.inbox.is_empty() && page.group_entries.is_empty() {
                 continue;
             }
             advance(&mut self.positions, &page);
             return (self.encode)(page);
-        }
-    }
-}
-
-impl Feed {
-    /// A position beyond what storage can represent is the client's
-    /// mistake; anything else is the DS's.
-    fn refusal(&self, error: StorageError) -> DsError {
-        match error {
-            StorageError::OutOfRange { what, value } => DsError::new(
-                DsErrorCode::MalformedMessage,
-                format!("{what} {value} is larger than any position (at most 2^63 - 1)"),
-            ),
-            other => {
-                tracing::error!(error = %other, client = %self.client_id, "push read failed");
-                DsError::new(DsErrorCode::InternalError, "reading the queue failed")
-            }
         }
     }
 }

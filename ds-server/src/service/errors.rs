@@ -15,3 +15,16 @@ pub(crate) fn internal(e: StorageError) -> DsError {
         "the DS could not complete the request; it had no effect",
     )
 }
+
+/// A failed read of a client's queue: a position beyond what storage can
+/// represent is the client's mistake (`MalformedMessage`); anything else is
+/// the DS's (`InternalError`).
+pub(crate) fn read_refusal(e: StorageError) -> DsError {
+    match e {
+        StorageError::OutOfRange { what, value } => DsError::new(
+            DsErrorCode::MalformedMessage,
+            format!("{what} {value} is larger than any position (at most 2^63 - 1)"),
+        ),
+        other => internal(other),
+    }
+}

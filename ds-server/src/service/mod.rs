@@ -38,6 +38,7 @@ use crate::push::Notifier;
 use crate::storage::{AppendQueue, Store};
 
 pub use cache::GroupCache;
+pub(crate) use errors::read_refusal;
 pub use housekeeping::{Housekeeping, HousekeepingOptions};
 pub use operator::Status;
 pub use options::{RegistrationPolicy, ServiceOptions};

@@ -3,12 +3,12 @@
 //! authentication, so no request can read or move another client's queue.
 
 use ds_core::wire::limits::MAX_SYNC_ENTRIES;
-use ds_core::wire::{AckRequest, DsError, DsErrorCode, QsResponseBody, SyncRequest};
+use ds_core::wire::{AckRequest, DsError, QsResponseBody, SyncRequest};
 
 use super::super::DsService;
-use super::super::errors::internal;
+use super::super::errors::read_refusal;
 use super::{to_cursors, to_wire_page};
-use crate::storage::{StorageError, StoredClient};
+use crate::storage::StoredClient;
 
 impl DsService {
     /// `sync`: one page of entries after the given positions (or the
@@ -24,7 +24,7 @@ impl DsService {
             .store
             .sync(&client.client_id, &to_cursors(&request.after), limit)
             .await
-            .map_err(refusal)?;
+            .map_err(read_refusal)?;
         Ok(QsResponseBody::Page(to_wire_page(page)?))
     }
 
@@ -39,7 +39,7 @@ impl DsService {
             .store
             .ack(&client.client_id, &to_cursors(&request.positions))
             .await
-            .map_err(refusal)?;
+            .map_err(read_refusal)?;
         Ok(QsResponseBody::Ok)
     }
 
@@ -53,17 +53,5 @@ impl DsService {
             Ok(0) | Err(_) => server_max,
             Ok(requested) => requested.min(server_max),
         }
-    }
-}
-
-/// A position beyond what storage can represent is the client's mistake;
-/// anything else is the DS's.
-fn refusal(error: StorageError) -> DsError {
-    match error {
-        StorageError::OutOfRange { what, value } => DsError::new(
-            DsErrorCode::MalformedMessage,
-            format!("{what} {value} is larger than any position (at most 2^63 - 1)"),
-        ),
-        other => internal(other),
     }
 }
