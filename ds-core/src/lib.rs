@@ -9,6 +9,7 @@
 //! SQL. Callers (ds-server, ds-federation, ds-client-sdk) supply bytes and
 //! time and act on the effects returned.
 
+pub mod federation;
 pub mod group;
 pub mod queue;
 pub mod wire;

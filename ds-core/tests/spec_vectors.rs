@@ -720,6 +720,7 @@ fn fanout_vectors() -> Vec<Vector> {
         sender: Domain::new("ds-a.example").unwrap(),
         recipient_domain: Domain::new("ds-b.example").unwrap(),
         key_id: short(b"k2"),
+        timestamp: 1_790_000_000,
         entries: List::new(vec![
             DsFanoutEntry {
                 group_id: group(),
@@ -1095,6 +1096,9 @@ fn signatures_in_the_vectors_verify() {
                         rc.signature.as_slice().to_vec(),
                     )
                 }
+                DsAuthData::VouchedClient(_) => {
+                    panic!("{}: no vector of vouched_client yet", file.name)
+                }
                 DsAuthData::Anonymous => {
                     assert_eq!(file.signed_content_hex, None, "{}", file.name);
                     continue;
@@ -1290,6 +1294,7 @@ fn spec_enum_numbers_match_the_code() {
                     DsAuthData::ClientSignature(_) => "client_signature",
                     DsAuthData::JoinerSignature(_) => "joiner_signature",
                     DsAuthData::RegisteredClient(_) => "registered_client",
+                    DsAuthData::VouchedClient(_) => "vouched_client",
                 };
                 want(format!("{name}({auth})"));
             }
@@ -1318,6 +1323,7 @@ fn spec_enum_numbers_match_the_code() {
                     QsResponseBody::Error(_) => "qs_error",
                     QsResponseBody::Page(_) => "page",
                     QsResponseBody::KeyPackageCount(_) => "key_package_count",
+                    QsResponseBody::Voucher(_) => "voucher",
                 };
                 want(format!("{name}({n})"));
             }

@@ -440,16 +440,25 @@ fn fanout_entry() -> impl Strategy<Value = DsFanoutEntry> {
 fn fanout_request_with(
     entries: impl Strategy<Value = List<DsFanoutEntry, MAX_FANOUT_ENTRIES>>,
 ) -> impl Strategy<Value = DsFanoutRequest> {
-    (domain(), domain(), short_bytes(), entries, short_bytes()).prop_map(
-        |(sender, recipient_domain, key_id, entries, signature)| DsFanoutRequest {
-            version: ProtocolVersion::V1,
-            sender,
-            recipient_domain,
-            key_id,
-            entries,
-            signature,
-        },
+    (
+        domain(),
+        domain(),
+        short_bytes(),
+        any::<u64>(),
+        entries,
+        short_bytes(),
     )
+        .prop_map(
+            |(sender, recipient_domain, key_id, timestamp, entries, signature)| DsFanoutRequest {
+                version: ProtocolVersion::V1,
+                sender,
+                recipient_domain,
+                key_id,
+                timestamp,
+                entries,
+                signature,
+            },
+        )
 }
 
 fn fanout_request() -> impl Strategy<Value = DsFanoutRequest> {
@@ -915,6 +924,7 @@ proptest! {
                 expected.extend(s.key_package_ref.tls_serialize_detached().unwrap());
                 prop_assert_eq!(hex::encode(tbs), hex::encode(expected));
             }
+            DsAuthData::VouchedClient(_) => {}
             DsAuthData::RegisteredClient(s) => {
                 let tbs = registered_client_tbs(
                     req.version,

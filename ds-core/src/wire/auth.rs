@@ -6,6 +6,7 @@ use super::codec::ShortBytes;
 use super::ids::ClientId;
 use super::request::DsRequestBody;
 use super::version::ProtocolVersion;
+use super::voucher::ClientVoucher;
 
 /// How a request is authenticated.
 #[derive(Debug, Clone, PartialEq, Eq, TlsSerialize, TlsDeserialize, TlsSize)]
@@ -27,6 +28,9 @@ pub enum DsAuthData {
     /// by `external_commit_info`, and optionally by the key-package fetches).
     #[tls_codec(discriminant = 3)]
     RegisteredClient(RegisteredClientSignature),
+    /// A client of another domain, vouched for by its home DS (spec §7.5).
+    #[tls_codec(discriminant = 4)]
+    VouchedClient(VouchedClientSignature),
 }
 
 /// The `RegisteredClient` case of `DSAuthData`.
@@ -113,5 +117,40 @@ pub fn client_signature_tbs(
     version.tls_serialize(&mut out)?;
     body.tls_serialize(&mut out)?;
     sender_index.tls_serialize(&mut out)?;
+    Ok(out)
+}
+
+/// `VouchedClientSignature`: a request by a client of another domain than
+/// the addressed DS's, signed with the key its home DS vouches for.
+#[derive(Debug, Clone, PartialEq, Eq, TlsSerialize, TlsDeserialize, TlsSize)]
+pub struct VouchedClientSignature {
+    /// The home DS's voucher for the client and its key.
+    pub voucher: ClientVoucher,
+    /// Unix seconds when the request was made.
+    pub timestamp: u64,
+    /// 16 to 32 random bytes, never reused by the client within the window.
+    pub nonce: ShortBytes,
+    /// `SignWithLabel(voucher.signature_key, VOUCHED_CLIENT_LABEL, VouchedClientTBS)`.
+    pub signature: ShortBytes,
+}
+
+/// The `SignWithLabel` label of a [`VouchedClientSignature`].
+pub const VOUCHED_CLIENT_LABEL: &str = "MIMI DS VouchedClient";
+
+/// Encodes `struct { version; request_body; ClientVoucher voucher; uint64 timestamp;
+/// opaque nonce<0..255>; } VouchedClientTBS`.
+pub fn vouched_client_tbs(
+    version: ProtocolVersion,
+    body: &DsRequestBody,
+    voucher: &ClientVoucher,
+    timestamp: u64,
+    nonce: &ShortBytes,
+) -> Result<Vec<u8>, tls_codec::Error> {
+    let mut out = Vec::with_capacity(body.tls_serialized_len() + voucher.tls_serialized_len() + 48);
+    version.tls_serialize(&mut out)?;
+    body.tls_serialize(&mut out)?;
+    voucher.tls_serialize(&mut out)?;
+    timestamp.tls_serialize(&mut out)?;
+    nonce.tls_serialize(&mut out)?;
     Ok(out)
 }

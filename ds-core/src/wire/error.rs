@@ -117,6 +117,22 @@ pub enum DsErrorCode {
     /// A published key package is invalid (signature, lifetime, ciphersuite,
     /// credential or key not the registered client's).
     InvalidKeyPackage = 83,
+    /// A fan-out's `recipient_domain` is not this DS's domain.
+    WrongDestination = 90,
+    /// The sender's `key_id` names no valid key of that DS (after a refetch).
+    UnknownSigningKey = 91,
+    /// A fan-out signature or a voucher signature did not verify.
+    InvalidDsSignature = 92,
+    /// The fan-out's sender does not own an entry's group.
+    NotOwningDomain = 93,
+    /// A fan-out recipient is not a client of this DS.
+    NotLocalRecipient = 94,
+    /// A fan-out entry reuses a stored (group, sequence) with other content.
+    ConflictingEntry = 95,
+    /// Another domain's DS could not be reached or answered badly; retry later.
+    PeerUnavailable = 96,
+    /// A client of another domain has no valid voucher of its home DS.
+    UnvouchedClient = 97,
 }
 
 impl DsErrorCode {
@@ -173,6 +189,14 @@ impl DsErrorCode {
         Self::NoKeyPackage,
         Self::ClientIdInUse,
         Self::InvalidKeyPackage,
+        Self::WrongDestination,
+        Self::UnknownSigningKey,
+        Self::InvalidDsSignature,
+        Self::NotOwningDomain,
+        Self::NotLocalRecipient,
+        Self::ConflictingEntry,
+        Self::PeerUnavailable,
+        Self::UnvouchedClient,
     ];
 
     /// The number on the wire.

@@ -61,6 +61,9 @@ pub struct DsFanoutRequest {
     pub recipient_domain: Domain,
     /// Which of the sender's keys signed (see `signature_public_key`).
     pub key_id: ShortBytes,
+    /// Unix seconds when this attempt was signed; a guest DS refuses a request
+    /// outside its freshness window, so a captured request cannot be replayed later.
+    pub timestamp: u64,
     /// The batch, in the sender's order for this destination.
     pub entries: List<DsFanoutEntry, MAX_FANOUT_ENTRIES>,
     /// Signature over `DSFanoutRequestTBS` (all fields above).
@@ -78,6 +81,7 @@ impl DsFanoutRequest {
         self.sender.tls_serialize(&mut out)?;
         self.recipient_domain.tls_serialize(&mut out)?;
         self.key_id.tls_serialize(&mut out)?;
+        self.timestamp.tls_serialize(&mut out)?;
         self.entries.tls_serialize(&mut out)?;
         Ok(out)
     }

@@ -22,11 +22,13 @@ pub mod queue;
 pub mod request;
 pub mod response;
 pub mod version;
+pub mod voucher;
 
 pub use auth::{
     CLIENT_SIGNATURE_LABEL, ClientSignature, DsAuthData, JOINER_SIGNATURE_LABEL, JoinerSignature,
-    REGISTERED_CLIENT_LABEL, RegisteredClientSignature, client_signature_tbs, joiner_signature_tbs,
-    registered_client_tbs,
+    REGISTERED_CLIENT_LABEL, RegisteredClientSignature, VOUCHED_CLIENT_LABEL,
+    VouchedClientSignature, client_signature_tbs, joiner_signature_tbs, registered_client_tbs,
+    vouched_client_tbs,
 };
 pub use codec::{Bytes, List, ShortBytes};
 pub use decode::WireError;
@@ -55,6 +57,7 @@ pub use response::{
     SignaturePublicKeys, WelcomeInfo,
 };
 pub use version::ProtocolVersion;
+pub use voucher::{CLIENT_VOUCHER_LABEL, ClientVoucher, VOUCHER_EXTENSION_TYPE};
 
 impl DsRequest {
     /// The group this request is about: named in the body, or read from the

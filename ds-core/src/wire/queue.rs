@@ -11,6 +11,7 @@ use super::group_update::MlsBytes;
 use super::ids::{ClientId, GroupId};
 use super::limits::{MAX_KEY_PACKAGES, MAX_PUBLIC_KEY, MAX_QUEUE_CURSORS, MAX_SYNC_ENTRIES};
 use super::version::ProtocolVersion;
+use super::voucher::ClientVoucher;
 
 /// The label of the MLS `SignWithLabel` over [`qs_request_tbs`].
 pub const QS_REQUEST_LABEL: &str = "MIMI QS Request";
@@ -52,6 +53,10 @@ pub enum QsRequestBody {
     /// positions, then every new entry as it is stored.
     #[tls_codec(discriminant = 5)]
     Subscribe(SyncRequest),
+    /// Asks the home DS for a fresh voucher of the client's registered key
+    /// (spec §11.4), to put into its leaves and `VouchedClient` requests.
+    #[tls_codec(discriminant = 6)]
+    ClientVoucher,
 }
 
 /// What a queue operation is called in logs and metrics.
@@ -65,6 +70,7 @@ impl QsRequestBody {
             Self::PublishKeyPackages(_) => "publish_key_packages",
             Self::KeyPackageCount(_) => "key_package_count",
             Self::Subscribe(_) => "subscribe",
+            Self::ClientVoucher => "client_voucher",
         }
     }
 }
@@ -208,6 +214,9 @@ pub enum QsResponseBody {
     /// Key packages stored (publish) or left (count).
     #[tls_codec(discriminant = 3)]
     KeyPackageCount(u32),
+    /// The home DS's voucher for the requesting client (`client_voucher`).
+    #[tls_codec(discriminant = 4)]
+    Voucher(ClientVoucher),
 }
 
 /// One entry of the client's personal inbox.

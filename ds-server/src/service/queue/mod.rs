@@ -70,6 +70,11 @@ impl DsService {
                 let client = self.authenticate(request).await?;
                 Ok(self.key_package_count(&client, count).await?)
             }
+            QsRequestBody::ClientVoucher => Err(DsError::new(
+                DsErrorCode::UnsupportedOperation,
+                "client_voucher is not served yet",
+            )
+            .into()),
         }
     }
 }
