@@ -277,7 +277,7 @@ fn validate_database_url(url: String) -> Result<String, ConfigError> {
 }
 
 /// `value` if it is in `1..=max`.
-fn positive(field: &'static str, value: u64, max: u64) -> Result<u64, ConfigError> {
+pub(super) fn positive(field: &'static str, value: u64, max: u64) -> Result<u64, ConfigError> {
     if value == 0 {
         Err(ConfigError::Zero { field })
     } else if value > max {
