@@ -1197,20 +1197,20 @@ fn decoders_are_strict_as_specified() {
         DsRequest::decode(&unknown_request),
         Err(WireError::UnknownValue(16))
     );
-    let unknown_auth = [0u8, 1, 0, 0, 4];
+    let unknown_auth = [0u8, 1, 0, 0, 5];
     assert_eq!(
         DsRequest::decode(&unknown_auth),
-        Err(WireError::UnknownValue(4))
+        Err(WireError::UnknownValue(5))
     );
-    let unknown_qs_request = [0u8, 1, 0, 6];
+    let unknown_qs_request = [0u8, 1, 0, 7];
     assert_eq!(
         QsRequest::decode(&unknown_qs_request),
-        Err(WireError::UnknownValue(6))
+        Err(WireError::UnknownValue(7))
     );
-    let unknown_qs_response = [0u8, 1, 0, 4];
+    let unknown_qs_response = [0u8, 1, 0, 5];
     assert_eq!(
         QsResponse::decode(&unknown_qs_response),
-        Err(WireError::UnknownValue(4))
+        Err(WireError::UnknownValue(5))
     );
     let unknown_response = [0u8, 1, 0, 8];
     assert_eq!(

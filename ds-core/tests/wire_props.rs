@@ -1085,7 +1085,7 @@ proptest! {
     }
 
     #[test]
-    fn unknown_auth_type_is_rejected(req in ds_request(), t in 4u8..) {
+    fn unknown_auth_type_is_rejected(req in ds_request(), t in 5u8..) {
         check_unknown_value(&req, 2 + req.body.tls_serialized_len(), &[t])?;
     }
 
@@ -1323,12 +1323,12 @@ proptest! {
     }
 
     #[test]
-    fn unknown_qs_request_type_is_rejected(req in qs_request(), t in 6u16..) {
+    fn unknown_qs_request_type_is_rejected(req in qs_request(), t in 7u16..) {
         check_unknown_value(&req, 2, &t.to_be_bytes())?;
     }
 
     #[test]
-    fn unknown_qs_response_type_is_rejected(resp in qs_response(), t in 4u16..) {
+    fn unknown_qs_response_type_is_rejected(resp in qs_response(), t in 5u16..) {
         check_unknown_value(&resp, 2, &t.to_be_bytes())?;
     }
 
