@@ -1,7 +1,15 @@
-//! DS-to-DS: the DS's signing identity and key rotation, signing and verifying
-//! `DSFanoutRequest`s, fetching and caching other domains' keys over
-//! authenticated HTTPS, domain resolution and the fan-out HTTP client.
+//! DS-to-DS federation (spec §11): the DS's own signing keys and their
+//! rotation ([`keyring`]), signing fan-out requests and client vouchers
+//! ([`sign`]), the authenticated HTTPS client to other DSes ([`client`]) and
+//! the cache of other domains' published keys ([`keys`]).
 //!
-//! So far: [`identity`], the persisted Ed25519 key. The rest is issue 4.
+//! It must not decide protocol outcomes: what a fan-out or voucher means and
+//! whether it verifies is ds-core's (`ds_core::federation`); storage, queues
+//! and retry policy are ds-server's. It holds no database and serves nothing.
 
 pub mod identity;
+pub mod keyring;
+pub mod sign;
+
+pub use keyring::{DsKey, DsKeyring, IdentityError};
+pub use sign::{IssueError, issue_voucher, sign_fanout};
