@@ -1,5 +1,5 @@
 //! `ClientSignature` verification against the sender's leaf key, and which
-//! operations accept `RegisteredClient` authentication.
+//! operations accept `RegisteredClient` and `VouchedClient` authentication.
 
 use openmls::group::PublicGroup;
 use openmls::prelude::{LeafNodeIndex, OpenMlsCrypto, SignContent};
@@ -8,8 +8,8 @@ use tls_codec::Serialize;
 use super::context::EngineContext;
 use crate::wire::{
     CLIENT_SIGNATURE_LABEL, ClientId, ClientSignature, DsAuthData, DsError, DsErrorCode, DsRequest,
-    JOINER_SIGNATURE_LABEL, Operation, RegisteredClientSignature, ShortBytes, client_signature_tbs,
-    joiner_signature_tbs,
+    JOINER_SIGNATURE_LABEL, Operation, RegisteredClientSignature, ShortBytes,
+    VouchedClientSignature, client_signature_tbs, joiner_signature_tbs,
 };
 
 /// The bytes a client signs (and the DS verifies) for `ClientSignature`:
@@ -88,31 +88,60 @@ pub fn registered_client_auth(
     }
 }
 
-/// The client a `RegisteredClient` request was verified for by the caller:
-/// the request must carry `RegisteredClient` (else `WrongAuthType`) and the
-/// caller's `requester` must be the client it names (else `Unauthorized`:
-/// the caller did not verify it).
-pub(crate) fn require_registered_client<'a>(
+/// Whether `op` accepts `VouchedClient` authentication (spec §7.3): only
+/// `external_commit_info`, for clients of other domains.
+pub fn accepts_vouched_client(op: Operation) -> bool {
+    op == Operation::ExternalCommitInfo
+}
+
+/// The request's `VouchedClient` authentication, if it carries one and its
+/// operation accepts it; `WrongAuthType` if the operation does not. Like
+/// [`registered_client_auth`], checked before any signature.
+pub fn vouched_client_auth(
+    request: &DsRequest,
+) -> Result<Option<&VouchedClientSignature>, DsError> {
+    match &request.auth {
+        DsAuthData::VouchedClient(vc) => {
+            let op = request.body.operation();
+            if accepts_vouched_client(op) {
+                Ok(Some(vc))
+            } else {
+                Err(DsError::new(
+                    DsErrorCode::WrongAuthType,
+                    format!("{} does not accept VouchedClient authentication", op.name()),
+                ))
+            }
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The client a `RegisteredClient` or `VouchedClient` request was verified
+/// for by the caller: the request must carry one of them (else
+/// `WrongAuthType`) and the caller's `requester` must be the client it names
+/// (else `Unauthorized`: the caller did not verify it).
+pub(crate) fn require_verified_client<'a>(
     request: &DsRequest,
     requester: Option<&'a ClientId>,
 ) -> Result<&'a ClientId, DsError> {
-    let DsAuthData::RegisteredClient(rc) = &request.auth else {
-        return Err(DsError::new(
-            DsErrorCode::WrongAuthType,
-            format!(
-                "{} requires RegisteredClient authentication",
-                request.body.operation().name()
-            ),
-        ));
+    let (named, kind) = match &request.auth {
+        DsAuthData::RegisteredClient(rc) => (&rc.client_id, "RegisteredClient"),
+        DsAuthData::VouchedClient(vc) => (&vc.voucher.client_id, "VouchedClient"),
+        _ => {
+            return Err(DsError::new(
+                DsErrorCode::WrongAuthType,
+                format!(
+                    "{} requires RegisteredClient or VouchedClient authentication",
+                    request.body.operation().name()
+                ),
+            ));
+        }
     };
     match requester {
-        Some(requester) if *requester == rc.client_id => Ok(requester),
+        Some(requester) if requester == named => Ok(requester),
         _ => Err(DsError::new(
             DsErrorCode::Unauthorized,
-            format!(
-                "the RegisteredClient signature of {} was not verified",
-                rc.client_id
-            ),
+            format!("the {kind} signature of {named} was not verified"),
         )),
     }
 }

@@ -6,7 +6,7 @@ use openmls::prelude::LeafNodeIndex;
 use tls_codec::Serialize;
 
 use super::DsGroup;
-use super::auth::{joiner_signature_content, require_registered_client, verify_content};
+use super::auth::{joiner_signature_content, require_verified_client, verify_content};
 use super::context::{EngineContext, UnixSeconds};
 use super::effects::Outcome;
 use super::state::{EpochTree, PendingJoin};
@@ -159,14 +159,15 @@ impl DsGroup {
 
     /// `external_commit_info`, for clients of users that are members
     /// (new devices, or a device resyncing after state loss). The request
-    /// carries `RegisteredClient` auth, which the caller verified: `requester`
-    /// is the client it names.
+    /// carries `RegisteredClient` auth (a client of this domain) or
+    /// `VouchedClient` auth (a client of another domain), which the caller
+    /// verified: `requester` is the client it names.
     pub(crate) fn external_commit_info(
         &self,
         request: &DsRequest,
         requester: Option<&ClientId>,
     ) -> Result<Outcome, DsError> {
-        let requester = require_registered_client(request, requester)?;
+        let requester = require_verified_client(request, requester)?;
         if !self.roster.has_user(requester.user()) {
             return Err(DsError::new(
                 DsErrorCode::Unauthorized,

@@ -25,8 +25,8 @@ mod storage;
 use openmls::group::PublicGroup;
 
 pub use auth::{
-    accepts_registered_client, client_signature_content, joiner_signature_content,
-    registered_client_auth,
+    accepts_registered_client, accepts_vouched_client, client_signature_content,
+    joiner_signature_content, registered_client_auth, vouched_client_auth,
 };
 pub use context::{EngineContext, UnixSeconds};
 pub use effects::{Effect, Outcome};
@@ -51,11 +51,12 @@ pub struct DsGroup {
 impl DsGroup {
     /// Handles one request addressed to this group.
     ///
-    /// `requester` is the client whose `RegisteredClient` authentication the
-    /// caller verified (registered key, freshness, nonce; see
-    /// [`crate::queue::verify_registered_client`]), if any. Operations that
+    /// `requester` is the client whose `RegisteredClient` or `VouchedClient`
+    /// authentication the caller verified (key, voucher, freshness, nonce;
+    /// see [`crate::queue::verify_registered_client`] and
+    /// [`crate::queue::verify_vouched_client`]), if any. Operations that
     /// require it (`external_commit_info`) refuse a request whose
-    /// `RegisteredClient` names another client than `requester`.
+    /// authentication names another client than `requester`.
     pub fn process(
         &mut self,
         ctx: &EngineContext,
