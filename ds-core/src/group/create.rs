@@ -78,7 +78,7 @@ impl DsGroup {
             .group_context()
             .extensions()
             .external_senders()
-            .is_some_and(|senders| senders.contains(&ctx.ds_external_sender()));
+            .is_some_and(|senders| senders.iter().any(|s| ctx.is_own_external_sender(s)));
         if !listed {
             return Err(err(
                 DsErrorCode::MissingExternalSender,

@@ -104,6 +104,19 @@ impl DsGroup {
         })
     }
 
+    /// The key under which this group lists this DS as external sender (the
+    /// DS's current key, or an earlier one for groups created before a
+    /// rotation): [`DsGroup::ds_remove`] must be given the signer of this key.
+    pub fn ds_external_sender_key(&self, ctx: &EngineContext) -> Option<Vec<u8>> {
+        self.group
+            .public()
+            .group_context()
+            .extensions()
+            .external_senders()?
+            .iter()
+            .find_map(|s| ctx.own_key_of(s))
+    }
+
     /// Issues a DS-signed Remove proposal for `client` (inactivity, deleted
     /// client or user). The DS keeps asking in later epochs until a commit
     /// removes the client; see [`DsGroup::ds_removals_due`].
@@ -122,7 +135,7 @@ impl DsGroup {
             .group_context()
             .extensions()
             .external_senders()
-            .and_then(|senders| senders.iter().position(|s| *s == ctx.ds_external_sender()))
+            .and_then(|senders| senders.iter().position(|s| ctx.is_own_external_sender(s)))
             .ok_or_else(|| {
                 DsError::new(
                     DsErrorCode::MissingExternalSender,
