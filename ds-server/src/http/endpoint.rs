@@ -3,7 +3,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-use ds_core::wire::{DsError, DsErrorCode, DsRequest, DsResponseBody, QsRequest, QsResponseBody};
+use ds_core::wire::{
+    DsError, DsErrorCode, DsFanoutRequest, DsFanoutResponseBody, DsRequest, DsResponseBody,
+    QsRequest, QsResponseBody,
+};
 
 /// Handles decoded `DSRequest`s (`POST /mimi/v1/ds`).
 ///
@@ -36,6 +39,20 @@ pub trait DsEndpoint: Send + Sync + 'static {
         std::future::ready(Err(DsError::new(
             DsErrorCode::UnsupportedOperation,
             "this endpoint has no live push",
+        )))
+    }
+
+    /// Answers a fan-out from another domain's DS (`POST /mimi/v1/fanout`,
+    /// spec §11). An endpoint that does not federate refuses with
+    /// `UnsupportedOperation`.
+    fn handle_fanout(
+        &self,
+        request: DsFanoutRequest,
+    ) -> impl Future<Output = DsFanoutResponseBody> + Send {
+        let _ = request;
+        std::future::ready(DsFanoutResponseBody::Error(DsError::new(
+            DsErrorCode::UnsupportedOperation,
+            "this endpoint does not accept fan-out from other domains",
         )))
     }
 

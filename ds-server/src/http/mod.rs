@@ -8,7 +8,7 @@
 //!
 //! | status | when |
 //! |---|---|
-//! | 200 | a `DSResponse` (`QSResponse` on `/mimi/v1/queue`), refusals and undecodable bodies included |
+//! | 200 | a `DSResponse` (`QSResponse` on `/mimi/v1/queue`, `DSFanoutResponse` on `/mimi/v1/fanout`), refusals and undecodable bodies included |
 //! | 400 | the body could not be read (connection error) |
 //! | 101 / 200 | `GET /mimi/v1/push` opened a WebSocket (HTTP/1.1 upgrade / HTTP/2 extended CONNECT) |
 //! | 404 | unknown path |
@@ -22,6 +22,7 @@ pub mod admin;
 mod body;
 mod ds;
 pub mod endpoint;
+mod fanout;
 pub mod limits;
 pub mod metrics;
 pub mod probe;
@@ -36,6 +37,7 @@ pub mod server;
 pub use admin::{AdminState, serve_admin};
 pub use ds::DS_PATH;
 pub use endpoint::DsEndpoint;
+pub use fanout::FANOUT_PATH;
 pub use limits::Limits;
 pub use push::PUSH_PATH;
 pub use queue::QUEUE_PATH;

@@ -10,6 +10,7 @@ use tracing::Instrument;
 
 use super::ds::{self, DS_PATH};
 use super::endpoint::DsEndpoint;
+use super::fanout::{self, FANOUT_PATH};
 use super::metrics::{record_error, record_rate_limited, record_request};
 use super::push::{self, PUSH_PATH};
 use super::queue::{self, QUEUE_PATH};
@@ -49,6 +50,7 @@ where
             }
             (DS_PATH, Ok(())) => ("ds", ds::handle(request, endpoint, max_body).await),
             (QUEUE_PATH, Ok(())) => ("queue", queue::handle(request, endpoint, max_body).await),
+            (FANOUT_PATH, Ok(())) => ("fanout", fanout::handle(request, endpoint, max_body).await),
             (PUSH_PATH, Ok(())) => ("push", push::handle::<E, B>(request, max_body).await),
             (_, Ok(())) => (
                 "unknown",
@@ -81,6 +83,10 @@ fn rate_limited(path: &str, wait: Duration) -> (&'static str, Response<Body>) {
         QUEUE_PATH => {
             record_error(ds_core::wire::DsErrorCode::RateLimited);
             ("queue", queue::rate_limited(wait))
+        }
+        FANOUT_PATH => {
+            record_error(ds_core::wire::DsErrorCode::RateLimited);
+            ("fanout", fanout::rate_limited(wait))
         }
         PUSH_PATH => ("push", plain_rate_limited(wait)),
         _ => ("unknown", plain_rate_limited(wait)),
