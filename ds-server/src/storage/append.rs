@@ -20,7 +20,8 @@ pub struct AppendMessage {
     pub sender: String,
     /// The message bytes, opaque to storage.
     pub message: Vec<u8>,
-    /// Fan-outs to the other DS domains with members in the group.
+    /// Fan-outs to the other DS domains with members in the group; their
+    /// `entry_index` is 0, the message's own entry.
     pub outbox: Vec<NewOutboxEntry>,
 }
 
@@ -95,14 +96,7 @@ impl Store {
             insert_rows(tx.conn(), &head.group_id, &rows, now).await?;
             for (&index, seq) in run.iter().zip(first..) {
                 let item = &batch[index];
-                outbox::enqueue(
-                    tx.conn(),
-                    &item.outbox,
-                    &item.group_id,
-                    Some((seq, seq)),
-                    now,
-                )
-                .await?;
+                outbox::enqueue(tx.conn(), &item.outbox, &item.group_id, &[seq], now).await?;
                 results[index] = Ok(from_db(seq, "log sequence number")?);
             }
         }

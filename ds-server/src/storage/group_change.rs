@@ -34,7 +34,7 @@ pub struct GroupChange {
     pub removed: Vec<String>,
     /// Welcomes and notices for individual clients.
     pub inbox: Vec<NewInboxEntry>,
-    /// Fan-outs to other DS domains, tied to this change's log entries.
+    /// Fan-outs to other DS domains, each tied to one of `entries` by index.
     pub outbox: Vec<NewOutboxEntry>,
     /// Delete the group after this change: its state is dropped, every
     /// membership ends at the last entry, and the id stays taken.
@@ -121,8 +121,8 @@ impl Store {
             open_memberships(tx.conn(), &change.group_id, &change.added, next_seq).await?;
         }
         let inbox_seqs = push_inbox_in_lock_order(&mut tx, &change.inbox, now).await?;
-        let seqs = (entry_count > 0).then_some((first_seq, last_seq));
-        outbox::enqueue(tx.conn(), &change.outbox, &change.group_id, seqs, now).await?;
+        let seqs: Vec<i64> = (first_seq..next_seq).collect();
+        outbox::enqueue(tx.conn(), &change.outbox, &change.group_id, &seqs, now).await?;
         tx.commit().await?;
 
         Ok(CommitResult {

@@ -1,6 +1,6 @@
 //! The durable fan-out outbox: messages for other DS domains, written in the
 //! same transaction as the change that caused them and deleted only once the
-//! destination acknowledged them.
+//! destination acknowledged them (or moved aside, see [`Store::outbox_dead_letter`]).
 //!
 //! Order: rows are read in `id` order per destination. All writers of one
 //! group are serialised by that group's row, so a later change of a group
@@ -18,6 +18,10 @@ use super::{StorageError, Store, Timestamp};
 pub struct NewOutboxEntry {
     /// The DS domain to deliver to.
     pub destination: String,
+    /// Which of the operation's log entries this fan-out carries (an index
+    /// into its entries; a Welcome names the commit that added its
+    /// recipients). The row keeps that entry's number.
+    pub entry_index: usize,
     /// What to send, opaque to storage (the federation layer signs and wraps it).
     pub payload: Vec<u8>,
 }
@@ -29,36 +33,50 @@ pub struct OutboxEntry {
     pub id: u64,
     /// The DS domain to deliver to.
     pub destination: String,
-    /// The group whose log entries `first_seq..=last_seq` this fan-out carries,
-    /// so the receiving DS can keep them under the same numbers.
+    /// The group whose log entry `seq` this fan-out carries.
     pub group_id: Option<String>,
-    /// First log sequence number the fan-out belongs to.
-    pub first_seq: Option<u64>,
-    /// Last log sequence number the fan-out belongs to.
-    pub last_seq: Option<u64>,
+    /// The number of that log entry, so the receiving DS keeps it under the
+    /// same number.
+    pub seq: Option<u64>,
     /// What to send.
     pub payload: Vec<u8>,
     /// When it was written.
     pub created_at: Timestamp,
 }
 
-/// Writes fan-outs tied to the group log entries `seqs` (first, last).
+/// How much waits for one destination (for the backlog gauges).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxBacklog {
+    /// The DS domain.
+    pub destination: String,
+    /// Undelivered fan-outs.
+    pub depth: u64,
+    /// When the oldest of them was written.
+    pub oldest: Timestamp,
+}
+
+/// Writes fan-outs of one operation whose log entries got the numbers
+/// `entry_seqs` (in the operation's order).
 pub(super) async fn enqueue(
     conn: &mut AnyConnection,
     entries: &[NewOutboxEntry],
     group_id: &str,
-    seqs: Option<(i64, i64)>,
+    entry_seqs: &[i64],
     now: i64,
 ) -> Result<(), StorageError> {
     for entry in entries {
+        let seq = entry_seqs
+            .get(entry.entry_index)
+            .ok_or(StorageError::InvalidRequest(
+                "an outbox entry names a log entry the operation does not write",
+            ))?;
         sqlx::query(
-            "INSERT INTO outbox (destination, group_id, first_seq, last_seq, payload, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO outbox (destination, group_id, seq, payload, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&entry.destination)
         .bind(group_id)
-        .bind(seqs.map(|(first, _)| first))
-        .bind(seqs.map(|(_, last)| last))
+        .bind(seq)
         .bind(&entry.payload)
         .bind(now)
         .execute(&mut *conn)
@@ -67,15 +85,7 @@ pub(super) async fn enqueue(
     Ok(())
 }
 
-type OutboxRow = (
-    i64,
-    String,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    Vec<u8>,
-    i64,
-);
+type OutboxRow = (i64, String, Option<String>, Option<i64>, Vec<u8>, i64);
 
 impl Store {
     /// The oldest `limit` undelivered fan-outs for `destination`, in delivery order.
@@ -85,7 +95,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<OutboxEntry>, StorageError> {
         let rows: Vec<OutboxRow> = sqlx::query_as(
-            "SELECT id, destination, group_id, first_seq, last_seq, payload, created_at
+            "SELECT id, destination, group_id, seq, payload, created_at
              FROM outbox WHERE destination = $1 ORDER BY id LIMIT $2",
         )
         .bind(destination)
@@ -93,23 +103,16 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(
-                |(id, destination, group_id, first_seq, last_seq, payload, created_at)| {
-                    Ok(OutboxEntry {
-                        id: from_db(id, "outbox id")?,
-                        destination,
-                        group_id,
-                        first_seq: first_seq
-                            .map(|seq| from_db(seq, "outbox first_seq"))
-                            .transpose()?,
-                        last_seq: last_seq
-                            .map(|seq| from_db(seq, "outbox last_seq"))
-                            .transpose()?,
-                        payload,
-                        created_at: Timestamp::from_db(created_at)?,
-                    })
-                },
-            )
+            .map(|(id, destination, group_id, seq, payload, created_at)| {
+                Ok(OutboxEntry {
+                    id: from_db(id, "outbox id")?,
+                    destination,
+                    group_id,
+                    seq: seq.map(|seq| from_db(seq, "outbox seq")).transpose()?,
+                    payload,
+                    created_at: Timestamp::from_db(created_at)?,
+                })
+            })
             .collect()
     }
 
@@ -145,5 +148,24 @@ impl Store {
                 .await?;
         destinations.sort_unstable();
         Ok(destinations)
+    }
+
+    /// Per destination with pending fan-outs: how many, and since when.
+    pub async fn outbox_backlog(&self) -> Result<Vec<OutboxBacklog>, StorageError> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT destination, COUNT(*), MIN(created_at) FROM outbox
+             GROUP BY destination ORDER BY destination",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(destination, depth, oldest)| {
+                Ok(OutboxBacklog {
+                    destination,
+                    depth: from_db(depth, "outbox depth")?,
+                    oldest: Timestamp::from_db(oldest)?,
+                })
+            })
+            .collect()
     }
 }

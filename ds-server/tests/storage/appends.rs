@@ -150,6 +150,7 @@ async fn a_message_to_a_thousand_members_adds_one_row(db: TestDb) {
     fanned_out.outbox = ["b.example", "c.example"]
         .map(|domain| NewOutboxEntry {
             destination: domain.to_owned(),
+            entry_index: 0,
             payload: b"hello federation".to_vec(),
         })
         .to_vec();

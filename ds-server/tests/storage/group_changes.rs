@@ -45,10 +45,19 @@ async fn a_commit_writes_state_log_roster_inbox_and_outbox_together(db: TestDb) 
             message: b"notice".to_vec(),
         },
     ];
-    change.outbox = vec![NewOutboxEntry {
-        destination: "b.example".to_owned(),
-        payload: b"fanout".to_vec(),
-    }];
+    // One row per log entry it carries: the first entry, and the second.
+    change.outbox = vec![
+        NewOutboxEntry {
+            destination: "b.example".to_owned(),
+            entry_index: 0,
+            payload: b"fanout".to_vec(),
+        },
+        NewOutboxEntry {
+            destination: "b.example".to_owned(),
+            entry_index: 1,
+            payload: b"fanout-2".to_vec(),
+        },
+    ];
 
     let result = store.commit_group_change(&change, at(200)).await.unwrap();
     assert_eq!(result.revision, 1);
@@ -65,13 +74,13 @@ async fn a_commit_writes_state_log_roster_inbox_and_outbox_together(db: TestDb) 
     );
 
     let pending = store.outbox_pending("b.example", 10).await.unwrap();
-    assert_eq!(pending.len(), 1);
+    assert_eq!(pending.len(), 2);
     assert_eq!(pending[0].group_id.as_deref(), Some(group));
+    let rows: Vec<(Option<u64>, &[u8])> = pending.iter().map(|p| (p.seq, &p.payload[..])).collect();
     assert_eq!(
-        (pending[0].first_seq, pending[0].last_seq),
-        (Some(1), Some(2))
+        rows,
+        vec![(Some(1), &b"fanout"[..]), (Some(2), &b"fanout-2"[..])]
     );
-    assert_eq!(pending[0].payload, b"fanout");
     assert_eq!(pending[0].created_at, at(200));
 
     let bob = store.sync(BOB, &Default::default(), 10).await.unwrap();
@@ -171,6 +180,7 @@ async fn a_losing_commit_writes_nothing(db: TestDb) {
     }];
     late.outbox = vec![NewOutboxEntry {
         destination: "b.example".to_owned(),
+        entry_index: 0,
         payload: b"x".to_vec(),
     }];
     assert!(matches!(
