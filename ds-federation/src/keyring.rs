@@ -227,6 +227,15 @@ impl DsKeyring {
             .map(|e| Arc::clone(&e.key))
     }
 
+    /// The public keys of every retired key, oldest retirement first: groups
+    /// created before a rotation still list them as external sender.
+    pub fn retired_public_keys(&self) -> Vec<[u8; 32]> {
+        let state = self.read();
+        let mut retired: Vec<_> = state.retired.iter().collect();
+        retired.sort_by_key(|e| e.retired_at);
+        retired.iter().map(|e| e.key.public_key()).collect()
+    }
+
     /// Makes a new key current and retires the old one at `now`; both are on
     /// disk before this returns. On error nothing changed in memory.
     pub fn rotate(&self, now: u64) -> Result<Arc<DsKey>, IdentityError> {

@@ -7,9 +7,13 @@
 //! whether it verifies is ds-core's (`ds_core::federation`); storage, queues
 //! and retry policy are ds-server's. It holds no database and serves nothing.
 
+pub mod client;
 pub mod identity;
 pub mod keyring;
+pub mod keys;
 pub mod sign;
 
+pub use client::{ClientError, PeerClient, PeerClientConfig, PeerError};
 pub use keyring::{DsKey, DsKeyring, IdentityError};
+pub use keys::PeerKeys;
 pub use sign::{IssueError, issue_voucher, sign_fanout};
