@@ -20,6 +20,15 @@ pub enum StorageError {
         /// The contested group.
         group_id: String,
     },
+    /// A fan-out carries a log entry under a number this DS already stores
+    /// with other bytes: the owning DS contradicts itself. Nothing was written.
+    #[error("group {group_id} already has another entry {seq}")]
+    ConflictingEntry {
+        /// The replica group.
+        group_id: String,
+        /// The contested sequence number.
+        seq: u64,
+    },
     /// No active group has this id (never created, or deleted).
     #[error("no active group {0}")]
     GroupNotFound(String),

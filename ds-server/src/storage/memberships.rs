@@ -5,11 +5,13 @@ use super::roster::sorted;
 use super::{StorageError, Store};
 
 impl Store {
-    /// Groups whose log this client currently reads (an open membership
-    /// interval), sorted: the groups a DS-induced removal must visit.
+    /// Groups of this DS whose log this client currently reads (an open
+    /// membership interval), sorted: the groups a DS-induced removal must
+    /// visit. Replicas of other domains' groups are not among them.
     pub async fn groups_of_client(&self, client_id: &str) -> Result<Vec<String>, StorageError> {
         let groups: Vec<String> = sqlx::query_scalar(
-            "SELECT group_id FROM memberships WHERE client_id = $1 AND until_seq IS NULL",
+            "SELECT group_id FROM memberships m WHERE client_id = $1 AND until_seq IS NULL
+               AND NOT EXISTS (SELECT 1 FROM replica_groups r WHERE r.group_id = m.group_id)",
         )
         .bind(client_id)
         .fetch_all(&self.pool)
@@ -17,9 +19,14 @@ impl Store {
         Ok(sorted(&groups).into_iter().map(str::to_owned).collect())
     }
 
-    /// Number of live (created, not deleted) groups.
+    /// Number of live (created, not deleted) groups owned by this DS.
     pub async fn group_count(&self) -> Result<u64, StorageError> {
-        count(self, "SELECT COUNT(*) FROM groups WHERE status = 'active'").await
+        count(
+            self,
+            "SELECT COUNT(*) FROM groups g WHERE status = 'active'
+               AND NOT EXISTS (SELECT 1 FROM replica_groups r WHERE r.group_id = g.group_id)",
+        )
+        .await
     }
 
     /// Number of registered clients.

@@ -13,4 +13,5 @@ mod group_ids;
 mod key_packages;
 mod outbox;
 mod purging;
+mod replica;
 mod syncing;
