@@ -30,21 +30,23 @@ use std::fmt::Debug;
 use ds_core::wire::error::MAX_ERROR_DETAIL;
 use ds_core::wire::ids::MAX_ID_LEN;
 use ds_core::wire::limits::{
-    MAX_FANOUT_ENTRIES, MAX_GROUP_INFO_EXTENSIONS, MAX_LEAF_NODE, MAX_SIGNATURE,
+    MAX_FANOUT_ENTRIES, MAX_GROUP_INFO_EXTENSIONS, MAX_LEAF_NODE, MAX_PUBLIC_KEY, MAX_SIGNATURE,
 };
 use ds_core::wire::{
-    AckRequest, AddRequest, Bytes, ClientId, ClientSignature, ConnectionKeyPackagesRequest,
-    CreateGroupRequest, Domain, DsAuthData, DsError, DsErrorCode, DsFanoutEntry, DsFanoutRecipient,
-    DsFanoutRequest, DsFanoutResponse, DsFanoutResponseBody, DsKeyPackage, DsRequest,
-    DsRequestBody, DsResponse, DsResponseBody, DsSigningKey, ExternalCommitInfo,
-    ExternalCommitInfoRequest, FanoutEntryKind, GroupId, GroupKind, GroupLogEntry, GroupPosition,
-    GroupUpdateRequest, InboxMessage, JoinerSignature, KeyPackageCountRequest, KeyPackageKind,
-    KeyPackageUpload, KeyPackages, KeyPackagesRequest, List, MlsBytes, MlsGroupUpdate, PageEnd,
-    PartialGroupInfo, ProtocolVersion, PublishKeyPackagesRequest, QsAuth, QsRequest, QsRequestBody,
-    QsResponse, QsResponseBody, QueuePage, QueuePositions, RegisterClientRequest,
-    RegisteredClientSignature, SelfRemoveClientRequest, SendMessageRequest, ShortBytes,
-    SignaturePublicKeys, SyncRequest, UserId, WelcomeInfo, WelcomeInfoRequest, WireError,
+    AckRequest, AddRequest, Bytes, CLIENT_VOUCHER_LABEL, ClientId, ClientSignature, ClientVoucher,
+    ConnectionKeyPackagesRequest, CreateGroupRequest, Domain, DsAuthData, DsError, DsErrorCode,
+    DsFanoutEntry, DsFanoutRecipient, DsFanoutRequest, DsFanoutResponse, DsFanoutResponseBody,
+    DsKeyPackage, DsRequest, DsRequestBody, DsResponse, DsResponseBody, DsSigningKey,
+    ExternalCommitInfo, ExternalCommitInfoRequest, FanoutEntryKind, GroupId, GroupKind,
+    GroupLogEntry, GroupPosition, GroupUpdateRequest, InboxMessage, JoinerSignature,
+    KeyPackageCountRequest, KeyPackageKind, KeyPackageUpload, KeyPackages, KeyPackagesRequest,
+    List, MlsBytes, MlsGroupUpdate, PageEnd, PartialGroupInfo, ProtocolVersion,
+    PublishKeyPackagesRequest, QsAuth, QsRequest, QsRequestBody, QsResponse, QsResponseBody,
+    QueuePage, QueuePositions, RegisterClientRequest, RegisteredClientSignature,
+    SelfRemoveClientRequest, SendMessageRequest, ShortBytes, SignaturePublicKeys, SyncRequest,
+    UserId, VouchedClientSignature, WelcomeInfo, WelcomeInfoRequest, WireError,
     client_signature_tbs, joiner_signature_tbs, qs_request_tbs, registered_client_tbs,
+    vouched_client_tbs,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -216,6 +218,42 @@ fn registered_client_signature() -> impl Strategy<Value = RegisteredClientSignat
     )
 }
 
+fn client_voucher() -> impl Strategy<Value = ClientVoucher> {
+    (
+        domain(),
+        short_bytes(),
+        client_id(),
+        any::<u16>(),
+        bytes::<MAX_PUBLIC_KEY>(),
+        any::<u64>(),
+        short_bytes(),
+    )
+        .prop_map(
+            |(issuer, key_id, client_id, signature_scheme, signature_key, not_after, signature)| {
+                ClientVoucher {
+                    issuer,
+                    key_id,
+                    client_id,
+                    signature_scheme,
+                    signature_key,
+                    not_after,
+                    signature,
+                }
+            },
+        )
+}
+
+fn vouched_client_signature() -> impl Strategy<Value = VouchedClientSignature> {
+    (client_voucher(), any::<u64>(), nonce(), short_bytes()).prop_map(
+        |(voucher, timestamp, nonce, signature)| VouchedClientSignature {
+            voucher,
+            timestamp,
+            nonce,
+            signature,
+        },
+    )
+}
+
 /// Every `DsAuthData` variant.
 fn auth_data() -> impl Strategy<Value = DsAuthData> {
     prop_oneof![
@@ -223,6 +261,7 @@ fn auth_data() -> impl Strategy<Value = DsAuthData> {
         client_signature().prop_map(DsAuthData::ClientSignature),
         joiner_signature().prop_map(DsAuthData::JoinerSignature),
         registered_client_signature().prop_map(DsAuthData::RegisteredClient),
+        vouched_client_signature().prop_map(DsAuthData::VouchedClient),
     ]
 }
 
@@ -540,6 +579,7 @@ fn qs_request_body() -> impl Strategy<Value = QsRequestBody> {
         publish_key_packages_request().prop_map(QsRequestBody::PublishKeyPackages),
         key_package_count_request().prop_map(QsRequestBody::KeyPackageCount),
         sync_request().prop_map(QsRequestBody::Subscribe),
+        Just(QsRequestBody::ClientVoucher),
     ]
 }
 
@@ -602,6 +642,7 @@ fn qs_response_body() -> impl Strategy<Value = QsResponseBody> {
         ds_error().prop_map(QsResponseBody::Error),
         queue_page().prop_map(QsResponseBody::Page),
         any::<u32>().prop_map(QsResponseBody::KeyPackageCount),
+        client_voucher().prop_map(QsResponseBody::Voucher),
     ]
 }
 
@@ -875,6 +916,8 @@ inner_round_trips! {
     round_trip_fanout_response_body: fanout_response_body();
     round_trip_fanout_request_inner: fanout_request();
     round_trip_registered_client_signature: registered_client_signature();
+    round_trip_client_voucher: client_voucher();
+    round_trip_vouched_client_signature: vouched_client_signature();
     round_trip_register_client_request: register_client_request();
     round_trip_group_position: group_position();
     round_trip_queue_positions: queue_positions();
@@ -924,7 +967,16 @@ proptest! {
                 expected.extend(s.key_package_ref.tls_serialize_detached().unwrap());
                 prop_assert_eq!(hex::encode(tbs), hex::encode(expected));
             }
-            DsAuthData::VouchedClient(_) => {}
+            DsAuthData::VouchedClient(s) => {
+                let tbs =
+                    vouched_client_tbs(req.version, &req.body, &s.voucher, s.timestamp, &s.nonce)
+                        .unwrap();
+                let mut expected = signed_prefix.to_vec();
+                expected.extend(s.voucher.tls_serialize_detached().unwrap());
+                expected.extend_from_slice(&s.timestamp.to_be_bytes());
+                expected.extend(s.nonce.tls_serialize_detached().unwrap());
+                prop_assert_eq!(hex::encode(tbs), hex::encode(expected));
+            }
             DsAuthData::RegisteredClient(s) => {
                 let tbs = registered_client_tbs(
                     req.version,
@@ -1124,6 +1176,7 @@ proptest! {
             + req.sender.tls_serialized_len()
             + req.recipient_domain.tls_serialized_len()
             + req.key_id.tls_serialized_len()
+            + 8 // timestamp
             + (req.entries.tls_serialized_len() - entries_content)
             + first.group_id.tls_serialized_len()
             + 8;
@@ -1255,6 +1308,38 @@ proptest! {
         let mut expected = enc[..body_end].to_vec();
         expected.extend_from_slice(&enc[body_end + 1..body_end + 1 + signed]);
         prop_assert_eq!(tbs, expected);
+    }
+
+    /// The voucher's signed content is the label, then its encoding without
+    /// the signature.
+    #[test]
+    fn voucher_signed_content_is_the_label_and_the_voucher_without_signature(
+        v in client_voucher(),
+    ) {
+        let enc = v.tls_serialize_detached().unwrap();
+        let unsigned = enc.len() - v.signature.tls_serialized_len();
+        let mut expected = CLIENT_VOUCHER_LABEL.to_vec();
+        expected.extend_from_slice(&enc[..unsigned]);
+        prop_assert_eq!(v.signed_content().unwrap(), expected);
+    }
+
+    #[test]
+    fn voucher_decode_of_noise_never_panics(input in noise()) {
+        if let Ok(v) = ClientVoucher::tls_deserialize_exact(&input) {
+            let re = v.tls_serialize_detached().unwrap();
+            prop_assert_eq!(hex::encode(&re), hex::encode(&input), "not canonical");
+        }
+    }
+
+    #[test]
+    fn mutated_voucher_is_handled(v in client_voucher(), ms in mutations()) {
+        let mut bytes = v.tls_serialize_detached().unwrap();
+        for m in &ms {
+            mutate(&mut bytes, m);
+            if let Ok(d) = ClientVoucher::tls_deserialize_exact(&bytes) {
+                prop_assert_eq!(hex::encode(d.tls_serialize_detached().unwrap()), hex::encode(&bytes));
+            }
+        }
     }
 
     #[test]

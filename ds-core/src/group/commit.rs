@@ -2,7 +2,7 @@
 
 use openmls::messages::group_info::{GroupInfo, VerifiableGroupInfo};
 use openmls::prelude::{
-    ContentType, Extensions, KeyPackageRef, LeafNodeIndex, MlsMessageOut,
+    ContentType, Extensions, KeyPackageRef, LeafNode, LeafNodeIndex, MlsMessageOut,
     OpenMlsSignaturePublicKey, Proposal, ProposalOrRefType, ProposalType, Sender, Signature,
     StagedCommit, Verifiable,
 };
@@ -14,6 +14,7 @@ use super::context::{EngineContext, UnixSeconds};
 use super::effects::{Effect, Outcome};
 use super::roster::{Roster, client_of};
 use super::rules;
+use super::vouching;
 use crate::wire::{
     ClientId, DsError, DsErrorCode, DsRequest, DsResponseBody, MlsBytes, MlsGroupUpdate,
 };
@@ -37,6 +38,8 @@ pub(crate) struct Added {
     pub key_package_ref: KeyPackageRef,
     pub connection: bool,
     pub inline: bool,
+    /// The key package's leaf (for the voucher of a client of another domain).
+    pub leaf: LeafNode,
 }
 
 /// A Remove proposal's target.
@@ -61,6 +64,8 @@ pub(crate) struct Staged {
     pub removed: Vec<Removed>,
     /// The client id of the committer's leaf after the update path, if any.
     pub path_client: Option<ClientId>,
+    /// The committer's leaf after the update path, if any.
+    pub path_leaf: Option<LeafNode>,
     /// The new epoch's GroupInfo, as an MLSMessage.
     pub group_info: Vec<u8>,
 }
@@ -116,6 +121,7 @@ impl DsGroup {
             _ => {}
         }
         rules::check(op, self, &staged)?;
+        vouching::check_new_members(ctx, op, &staged, now)?;
         let welcome_effects = rules::match_welcomes(&staged, welcomes)?;
         self.apply(ctx, op, staged, welcome_effects, now)
     }
@@ -157,6 +163,7 @@ impl DsGroup {
             (None, None) => return Err(invalid("an external commit needs an update path")),
         };
         let path_client = path_leaf.map(|l| client_of(l.credential())).transpose()?;
+        let path_leaf = path_leaf.cloned();
         let committer = match (committer_leaf, &path_client) {
             (Some(leaf), _) => self
                 .roster
@@ -194,6 +201,7 @@ impl DsGroup {
                             .map_err(|e| invalid(e.to_string()))?,
                         connection: rules::is_connection_key_package(kp),
                         inline,
+                        leaf: kp.leaf_node().clone(),
                     });
                 }
                 Proposal::Remove(remove) => {
@@ -216,6 +224,7 @@ impl DsGroup {
             added,
             removed,
             path_client,
+            path_leaf,
             group_info,
         })
     }

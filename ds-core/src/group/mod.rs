@@ -12,6 +12,7 @@ mod commit;
 mod context;
 mod create;
 mod effects;
+mod issuers;
 mod joiners;
 mod message;
 mod mls;
@@ -21,6 +22,7 @@ mod roster;
 mod rules;
 mod state;
 mod storage;
+mod vouching;
 
 use openmls::group::PublicGroup;
 
@@ -30,6 +32,7 @@ pub use auth::{
 };
 pub use context::{EngineContext, UnixSeconds};
 pub use effects::{Effect, Outcome};
+pub use issuers::voucher_issuers;
 pub use passive::{Handshake, PassiveGroup};
 pub use roster::{Roster, client_of};
 pub use rules::CONNECTION_KEY_PACKAGE_EXTENSION;

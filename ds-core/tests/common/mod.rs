@@ -1,6 +1,10 @@
 //! Real openmls clients and a DS engine for tests: no mocks.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use ds_core::federation::{VoucherKeys, voucher_signing_content};
 use ds_core::group::{DsGroup, EngineContext, Outcome, client_signature_content};
 use ds_core::wire::*;
 use ds_core::wire::{GroupId, ProtocolVersion};
@@ -14,6 +18,86 @@ use tls_codec::Serialize as _;
 pub const CS: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
 pub const DOMAIN: &str = "ds-a.example";
 pub const NOW: u64 = 1_800_000_000;
+/// Other domains whose home DS keys the test DS knows.
+pub const KNOWN_DOMAINS: [&str; 2] = ["ds-b.example", "ds-c.example"];
+/// Lifetime of the vouchers test clients get.
+pub const VOUCHER_TTL: u64 = 30 * 24 * 3600;
+
+/// The Ed25519 signing key of the home DS of each of [`KNOWN_DOMAINS`] and
+/// of `ds-x.example` (a domain the test DS knows no keys of).
+pub fn home_ds_key(domain: &str) -> &'static SignatureKeyPair {
+    static KEYS: OnceLock<BTreeMap<String, SignatureKeyPair>> = OnceLock::new();
+    let keys = KEYS.get_or_init(|| {
+        KNOWN_DOMAINS
+            .iter()
+            .chain(&["ds-x.example"])
+            .map(|d| {
+                let key = SignatureKeyPair::new(SignatureScheme::ED25519).unwrap();
+                (d.to_string(), key)
+            })
+            .collect()
+    });
+    keys.get(domain)
+        .unwrap_or_else(|| panic!("no home DS key of {domain}"))
+}
+
+/// `key` as the DS signing key `key_id` its DS publishes.
+pub fn published_key(key: &SignatureKeyPair, key_id: &[u8]) -> DsSigningKey {
+    DsSigningKey {
+        key_id: ShortBytes::new(key_id.to_vec()).unwrap(),
+        signature_scheme: SIGNATURE_SCHEME_ED25519,
+        public_key: Bytes::new(key.public().to_vec()).unwrap(),
+        not_after: 0,
+    }
+}
+
+/// A voucher of `issuer` (signing with `key`, published as "k1") for
+/// `client` and its leaf key `signature_key`, valid until `not_after`.
+pub fn voucher_by(
+    issuer: &str,
+    key: &SignatureKeyPair,
+    client: &ClientId,
+    signature_key: &[u8],
+    not_after: u64,
+) -> ClientVoucher {
+    let mut voucher = ClientVoucher {
+        issuer: Domain::new(issuer).unwrap(),
+        key_id: ShortBytes::new(b"k1".to_vec()).unwrap(),
+        client_id: client.clone(),
+        signature_scheme: SIGNATURE_SCHEME_ED25519,
+        signature_key: Bytes::new(signature_key.to_vec()).unwrap(),
+        not_after,
+        signature: ShortBytes::default(),
+    };
+    let content = voucher_signing_content(&voucher).unwrap();
+    voucher.signature = ShortBytes::new(key.sign(&content).unwrap()).unwrap();
+    voucher
+}
+
+/// What the test DS knows of other domains' keys: fixed, no I/O.
+#[derive(Debug, Default)]
+pub struct KnownKeys(pub BTreeMap<Domain, Vec<DsSigningKey>>);
+
+impl KnownKeys {
+    /// The published "k1" keys of [`KNOWN_DOMAINS`].
+    pub fn of_known_domains() -> Self {
+        Self(
+            KNOWN_DOMAINS
+                .iter()
+                .map(|d| {
+                    let key = published_key(home_ds_key(d), b"k1");
+                    (Domain::new(d).unwrap(), vec![key])
+                })
+                .collect(),
+        )
+    }
+}
+
+impl VoucherKeys for KnownKeys {
+    fn keys(&self, domain: &Domain) -> Option<Vec<DsSigningKey>> {
+        self.0.get(domain).cloned()
+    }
+}
 
 /// The DS: its engine context and the key it signs proposals with.
 pub struct Ds {
@@ -24,7 +108,8 @@ pub struct Ds {
 impl Ds {
     pub fn new() -> Self {
         let signer = SignatureKeyPair::new(CS.signature_algorithm()).unwrap();
-        let ctx = EngineContext::new(Domain::new(DOMAIN).unwrap(), signer.public().to_vec());
+        let ctx = EngineContext::new(Domain::new(DOMAIN).unwrap(), signer.public().to_vec())
+            .with_voucher_keys(Arc::new(KnownKeys::of_known_domains()));
         Self { ctx, signer }
     }
 
@@ -40,6 +125,9 @@ pub struct Client {
     pub signer: SignatureKeyPair,
     pub credential: CredentialWithKey,
     pub group: Option<MlsGroup>,
+    /// The home DS's voucher the client puts into its leaves: present for a
+    /// client of one of [`KNOWN_DOMAINS`], absent for clients of [`DOMAIN`].
+    pub voucher: Option<ClientVoucher>,
 }
 
 impl Client {
@@ -56,12 +144,36 @@ impl Client {
             credential: BasicCredential::new(id.as_str().as_bytes().to_vec()).into(),
             signature_key: signer.public().into(),
         };
+        let voucher = KNOWN_DOMAINS.contains(&id.domain()).then(|| {
+            voucher_by(
+                id.domain(),
+                home_ds_key(id.domain()),
+                &id,
+                signer.public(),
+                NOW + VOUCHER_TTL,
+            )
+        });
         Self {
             id,
             provider,
             signer,
             credential,
             group: None,
+            voucher,
+        }
+    }
+
+    /// The same client with `voucher` in its future leaves instead.
+    pub fn with_voucher(mut self, voucher: Option<ClientVoucher>) -> Self {
+        self.voucher = voucher;
+        self
+    }
+
+    /// The leaf extensions of this client's leaves (its voucher, if any).
+    pub fn leaf_extensions(&self) -> Extensions<LeafNode> {
+        match &self.voucher {
+            Some(v) => Extensions::single(voucher_extension(v)).unwrap(),
+            None => Extensions::empty(),
         }
     }
 
@@ -79,10 +191,16 @@ impl Client {
 
     pub fn key_package_with(&self, extensions: Extensions<KeyPackage>) -> KeyPackage {
         let mut builder = KeyPackage::builder();
-        if extensions.iter().next().is_some() {
-            let types: Vec<ExtensionType> = extensions.iter().map(|e| e.extension_type()).collect();
+        let leaf_extensions = self.leaf_extensions();
+        let types: Vec<ExtensionType> = extensions
+            .iter()
+            .chain(leaf_extensions.iter())
+            .map(|e| e.extension_type())
+            .collect();
+        if !types.is_empty() {
             builder = builder
                 .key_package_extensions(extensions)
+                .leaf_node_extensions(leaf_extensions)
                 .leaf_node_capabilities(Capabilities::new(None, None, Some(&types), None, None));
         }
         builder
@@ -325,12 +443,24 @@ impl Client {
                 }
             })
             .collect();
-        let (group, bundle) = MlsGroup::external_commit_builder()
+        let leaf_extensions = self.leaf_extensions();
+        let types: Vec<ExtensionType> =
+            leaf_extensions.iter().map(|e| e.extension_type()).collect();
+        let mut builder = MlsGroup::external_commit_builder()
             .with_ratchet_tree(tree)
             .with_proposals(proposals)
             .with_config(Self::join_config())
             .build_group(&self.provider, group_info, self.credential.clone())
-            .unwrap()
+            .unwrap();
+        if !types.is_empty() {
+            builder = builder.leaf_node_parameters(
+                LeafNodeParameters::builder()
+                    .with_capabilities(Capabilities::new(None, None, Some(&types), None, None))
+                    .with_extensions(leaf_extensions)
+                    .build(),
+            );
+        }
+        let (group, bundle) = builder
             .load_psks(self.provider.storage())
             .unwrap()
             .create_group_info(true)
@@ -358,6 +488,14 @@ impl Client {
             .tls_serialize_detached()
             .unwrap()
     }
+}
+
+/// `voucher` as the leaf extension that carries it.
+pub fn voucher_extension(voucher: &ClientVoucher) -> Extension {
+    Extension::Unknown(
+        VOUCHER_EXTENSION_TYPE,
+        UnknownExtension(voucher.tls_serialize_detached().unwrap()),
+    )
 }
 
 /// The raw bytes of an openmls Signature (its encoding minus the length prefix).
