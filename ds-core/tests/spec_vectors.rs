@@ -20,14 +20,17 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-use ds_core::queue::{qs_signature_content, verify_qs_request, verify_registered_client};
+use ds_core::federation::check_voucher;
+use ds_core::queue::{
+    qs_signature_content, verify_qs_request, verify_registered_client, verify_vouched_client,
+};
 use ds_core::wire::fanout::FANOUT_SIGNATURE_LABEL;
 use ds_core::wire::*;
 use openmls::prelude::SignContent;
 use openmls_rust_crypto::OpenMlsRustCrypto;
 use openmls_traits::OpenMlsProvider;
 use openmls_traits::crypto::OpenMlsCrypto;
-use openmls_traits::types::SignatureScheme;
+use openmls_traits::types::{HashType, SignatureScheme};
 use serde::{Deserialize, Serialize};
 use tls_codec::{Deserialize as _, Serialize as _};
 
@@ -124,6 +127,7 @@ enum Value {
     Error(DsError),
     QsRequest(QsRequest),
     QsResponse(QsResponse),
+    Voucher(ClientVoucher),
 }
 
 impl Value {
@@ -137,6 +141,7 @@ impl Value {
             Self::Error(_) => "DSError",
             Self::QsRequest(_) => "QSRequest",
             Self::QsResponse(_) => "QSResponse",
+            Self::Voucher(_) => "ClientVoucher",
         }
     }
 
@@ -150,6 +155,7 @@ impl Value {
             Self::Error(v) => v.tls_serialize_detached(),
             Self::QsRequest(v) => v.encode(),
             Self::QsResponse(v) => v.encode(),
+            Self::Voucher(v) => v.tls_serialize_detached(),
         }
         .unwrap()
     }
@@ -167,6 +173,9 @@ impl Value {
             "DSError" => Self::Error(DsError::tls_deserialize_exact(bytes).map_err(t)?),
             "QSRequest" => Self::QsRequest(QsRequest::decode(bytes).map_err(e)?),
             "QSResponse" => Self::QsResponse(QsResponse::decode(bytes).map_err(e)?),
+            "ClientVoucher" => {
+                Self::Voucher(ClientVoucher::tls_deserialize_exact(bytes).map_err(t)?)
+            }
             other => return Err(format!("unknown vector type {other:?}")),
         })
     }
@@ -179,6 +188,8 @@ struct Vector {
     description: String,
     value: Value,
     signed_content: Option<Vec<u8>>,
+    /// The public key that verifies the signature over `signed_content`.
+    signer_public: &'static str,
 }
 
 impl Vector {
@@ -188,11 +199,19 @@ impl Vector {
             description: description.into(),
             value,
             signed_content: None,
+            signer_public: TEST_PUBLIC,
         }
     }
 
     fn signed(mut self, content: Vec<u8>) -> Self {
         self.signed_content = Some(content);
+        self
+    }
+
+    /// Signed by the DS key (RFC 8032 TEST 2) rather than the client key.
+    fn signed_by_ds(mut self, content: Vec<u8>) -> Self {
+        self.signed_content = Some(content);
+        self.signer_public = DS_PUBLIC;
         self
     }
 
@@ -203,7 +222,10 @@ impl Vector {
             description: self.description.clone(),
             hex: hex::encode(self.value.encode()),
             signed_content_hex: self.signed_content.as_ref().map(hex::encode),
-            signature_public_key_hex: self.signed_content.as_ref().map(|_| TEST_PUBLIC.into()),
+            signature_public_key_hex: self
+                .signed_content
+                .as_ref()
+                .map(|_| self.signer_public.into()),
         }
     }
 }
@@ -217,29 +239,90 @@ const TEST_SECRET: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703ba
 /// Its public key.
 const TEST_PUBLIC: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
 
-fn ed25519_sign(content: &[u8]) -> Vec<u8> {
+/// RFC 8032 §7.1 TEST 2 secret key: the vectors' DS signing key (vouchers).
+const DS_SECRET: &str = "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb";
+/// Its public key.
+const DS_PUBLIC: &str = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
+
+fn ed25519_sign_with(secret: &str, content: &[u8]) -> Vec<u8> {
     let provider = OpenMlsRustCrypto::default();
     provider
         .crypto()
         .sign(
             SignatureScheme::ED25519,
             content,
-            &hex::decode(TEST_SECRET).unwrap(),
+            &hex::decode(secret).unwrap(),
         )
         .unwrap()
 }
 
-fn ed25519_verify(content: &[u8], signature: &[u8]) -> bool {
+fn ed25519_sign(content: &[u8]) -> Vec<u8> {
+    ed25519_sign_with(TEST_SECRET, content)
+}
+
+fn ed25519_verify_with(public: &str, content: &[u8], signature: &[u8]) -> bool {
     let provider = OpenMlsRustCrypto::default();
     provider
         .crypto()
         .verify_signature(
             SignatureScheme::ED25519,
             content,
-            &hex::decode(TEST_PUBLIC).unwrap(),
+            &hex::decode(public).unwrap(),
             signature,
         )
         .is_ok()
+}
+
+/// The DS key's id: the first 8 bytes of SHA-256 of the raw public key.
+fn ds_key_id() -> ShortBytes {
+    let provider = OpenMlsRustCrypto::default();
+    let digest = provider
+        .crypto()
+        .hash(HashType::Sha2_256, &hex::decode(DS_PUBLIC).unwrap())
+        .unwrap();
+    short(&digest[..8])
+}
+
+/// The DS key as `ds-b.example` publishes it.
+fn ds_signing_key() -> DsSigningKey {
+    DsSigningKey {
+        key_id: ds_key_id(),
+        signature_scheme: SIGNATURE_SCHEME_ED25519,
+        public_key: Bytes::new(hex::decode(DS_PUBLIC).unwrap()).unwrap(),
+        not_after: 0,
+    }
+}
+
+/// Lifetime of the vectors' voucher: 30 days.
+const VOUCHER_TTL: u64 = 30 * 24 * 3600;
+
+/// `ds-b.example`'s voucher for `bob@ds-b.example/phone` and the TEST 1
+/// key, signed by the TEST 2 key.
+fn voucher() -> ClientVoucher {
+    let mut v = ClientVoucher {
+        issuer: Domain::new("ds-b.example").unwrap(),
+        key_id: ds_key_id(),
+        client_id: client("bob@ds-b.example/phone"),
+        signature_scheme: SIGNATURE_SCHEME_ED25519,
+        signature_key: Bytes::new(hex::decode(TEST_PUBLIC).unwrap()).unwrap(),
+        not_after: REQUEST_TIME + VOUCHER_TTL,
+        signature: ShortBytes::default(),
+    };
+    v.signature = short(&ed25519_sign_with(DS_SECRET, &v.signed_content().unwrap()));
+    v
+}
+
+fn voucher_words() -> String {
+    format!(
+        "ClientVoucher {{ issuer = \"ds-b.example\", key_id = {} (the first 8 bytes of SHA-256 \
+         of the DS public key {DS_PUBLIC}, RFC 8032 TEST 2), client_id = \
+         \"bob@ds-b.example/phone\", signature_scheme = 0x0807 (ed25519), signature_key = \
+         {TEST_PUBLIC} (RFC 8032 TEST 1), not_after = {}, signature = Ed25519 signature by the \
+         TEST 2 key over \"MIMI DS ClientVoucher\\0\" followed by the encoding of every field \
+         before the signature }}",
+        hex::encode(ds_key_id().as_slice()),
+        REQUEST_TIME + VOUCHER_TTL
+    )
 }
 
 /// `len` bytes counting up from `start` (wrapping): deterministic placeholders.
@@ -306,6 +389,7 @@ enum Signer {
     Member(u32),
     Joiner(ShortBytes),
     Registered(ClientId, u64, ShortBytes),
+    Vouched(ClientVoucher, u64, ShortBytes),
 }
 
 /// The label and the TBS of the signature `signer` makes over `body`.
@@ -322,6 +406,10 @@ fn signature_input(signer: &Signer, body: &DsRequestBody) -> (&'static str, Vec<
         Signer::Registered(client_id, timestamp, nonce) => (
             REGISTERED_CLIENT_LABEL,
             registered_client_tbs(ProtocolVersion::V1, body, client_id, *timestamp, nonce).unwrap(),
+        ),
+        Signer::Vouched(voucher, timestamp, nonce) => (
+            VOUCHED_CLIENT_LABEL,
+            vouched_client_tbs(ProtocolVersion::V1, body, voucher, *timestamp, nonce).unwrap(),
         ),
     }
 }
@@ -350,6 +438,14 @@ fn signed_request(body: DsRequestBody, signer: Signer) -> (DsRequest, Vec<u8>) {
         Signer::Registered(client_id, timestamp, nonce) => {
             DsAuthData::RegisteredClient(RegisteredClientSignature {
                 client_id,
+                timestamp,
+                nonce,
+                signature,
+            })
+        }
+        Signer::Vouched(voucher, timestamp, nonce) => {
+            DsAuthData::VouchedClient(VouchedClientSignature {
+                voucher,
                 timestamp,
                 nonce,
                 signature,
@@ -395,6 +491,16 @@ fn signature_words(signer: &Signer) -> String {
              {{ label = \"MLS 1.0 {REGISTERED_CLIENT_LABEL}\", content = RegisteredClientTBS {{ \
              version 1, the request body, client_id, timestamp, nonce }} }} \
              (signed_content_hex) }}",
+            hex::encode(nonce.as_slice()),
+            nonce.as_slice().len()
+        ),
+        Signer::Vouched(_, timestamp, nonce) => format!(
+            "auth = vouched_client(4) {{ voucher = {}, timestamp = {timestamp}, nonce = {} ({} \
+             bytes, placeholder), signature = Ed25519 signature (RFC 8032 TEST 1 key, the \
+             vouched key) over SignContent {{ label = \"MLS 1.0 {VOUCHED_CLIENT_LABEL}\", \
+             content = VouchedClientTBS {{ version 1, the request body, voucher, timestamp, \
+             nonce }} }} (signed_content_hex) }}",
+            voucher_words(),
             hex::encode(nonce.as_slice()),
             nonce.as_slice().len()
         ),
@@ -622,6 +728,43 @@ fn auth_vectors() -> Vec<Vector> {
                 nonce: short(&seq(0xb0, 16)),
                 signature: short(&seq(0x40, 64)),
             })),
+        ),
+        signed_vector(
+            "auth-vouched_client",
+            DsRequestBody::ExternalCommitInfo(ExternalCommitInfoRequest { group_id: group() }),
+            Signer::Vouched(voucher(), REQUEST_TIME, short(&seq(0xb0, 16))),
+            "ds_external_commit_info(15) ExternalCommitInfoRequest { group_id = \
+             \"0f3a-77@ds-a.example\" } (a client of ds-b.example asks the owning DS \
+             ds-a.example)",
+        ),
+    ]
+}
+
+fn voucher_vectors() -> Vec<Vector> {
+    let v = voucher();
+    let content = v.signed_content().unwrap();
+    vec![
+        Vector::new(
+            "client-voucher",
+            format!(
+                "{} (signed_content_hex; signature_public_key_hex is the DS key).",
+                voucher_words()
+            ),
+            Value::Voucher(v),
+        )
+        .signed_by_ds(content),
+        qs_vector(
+            "qs-request-client_voucher",
+            QsRequestBody::ClientVoucher,
+            "bob@ds-b.example/phone",
+            short(&seq(0xc0, 16)),
+            "client_voucher(6) (no data; the client asks its home DS for a voucher of its \
+             registered key)",
+        ),
+        Vector::new(
+            "qs-response-voucher",
+            format!("QSResponse version 1, voucher(4) {}.", voucher_words()),
+            Value::QsResponse(QsResponse::new(QsResponseBody::Voucher(voucher()))),
         ),
     ]
 }
@@ -922,6 +1065,7 @@ fn all_vectors() -> Vec<Vector> {
     let mut v = request_vectors();
     v.extend(auth_vectors());
     v.extend(queue_vectors());
+    v.extend(voucher_vectors());
     v.extend(response_vectors());
     v.extend(fanout_vectors());
     v.extend(error_vectors());
@@ -988,7 +1132,8 @@ fn vectors_match_the_code() {
 fn every_request_type_has_a_vector() {
     let mut seen = BTreeSet::new();
     for file in read_vector_files().values() {
-        if file.ty == "DSRequest" {
+        // `auth-*` requests show an authentication type, not an operation.
+        if file.ty == "DSRequest" && file.name.starts_with("request-") {
             let b = hex::decode(&file.hex).unwrap();
             assert_eq!(&b[..2], &[0, 1], "{}: not version 1", file.name);
             let request_type = u16::from_be_bytes([b[2], b[3]]);
@@ -1028,13 +1173,20 @@ fn every_response_and_auth_type_has_a_vector() {
             "DSAuthData" => {
                 auths.insert(b[0]);
             }
+            "DSRequest" if file.name.starts_with("auth-") => {
+                let Value::Request(r) = Value::decode(&file.ty, &b).unwrap() else {
+                    unreachable!()
+                };
+                auths.insert(r.auth.tls_serialize_detached().unwrap()[0]);
+                others.insert(file.ty.clone());
+            }
             t => {
                 others.insert(t.to_owned());
             }
         }
     }
     assert_eq!(responses, (0..=7).collect());
-    assert_eq!(auths, (0..=3).collect());
+    assert_eq!(auths, (0..=4).collect());
     assert_eq!(fanout_responses, (0..=1).collect());
     for t in [
         "DSRequest",
@@ -1042,6 +1194,7 @@ fn every_response_and_auth_type_has_a_vector() {
         "DSError",
         "QSRequest",
         "QSResponse",
+        "ClientVoucher",
     ] {
         assert!(others.contains(t), "no vector of type {t}");
     }
@@ -1056,6 +1209,12 @@ fn signatures_in_the_vectors_verify() {
         hex::encode(ed25519_sign(b"")),
         "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e397\
          01cf9b46bd25bf5f0595bbe24655141438e7a100b"
+    );
+    // And the DS key is RFC 8032 TEST 2: its signature of 0x72 is known.
+    assert_eq!(
+        hex::encode(ed25519_sign_with(DS_SECRET, &[0x72])),
+        "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f361\
+         3d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"
     );
     let mut checked = 0;
     for file in read_vector_files().values() {
@@ -1096,8 +1255,25 @@ fn signatures_in_the_vectors_verify() {
                         rc.signature.as_slice().to_vec(),
                     )
                 }
-                DsAuthData::VouchedClient(_) => {
-                    panic!("{}: no vector of vouched_client yet", file.name)
+                DsAuthData::VouchedClient(vc) => {
+                    // The owning DS's check accepts it at its time, with the
+                    // issuer's published key.
+                    let own = Domain::new("ds-a.example").unwrap();
+                    let keys = [ds_signing_key()];
+                    let client = verify_vouched_client(r, &keys, &own, vc.timestamp, 0).unwrap();
+                    assert_eq!(client, &vc.voucher.client_id);
+                    let tbs = vouched_client_tbs(
+                        r.version,
+                        &r.body,
+                        &vc.voucher,
+                        vc.timestamp,
+                        &vc.nonce,
+                    )
+                    .unwrap();
+                    (
+                        sign_content_by_hand(VOUCHED_CLIENT_LABEL, &tbs),
+                        vc.signature.as_slice().to_vec(),
+                    )
                 }
                 DsAuthData::Anonymous => {
                     assert_eq!(file.signed_content_hex, None, "{}", file.name);
@@ -1123,7 +1299,28 @@ fn signatures_in_the_vectors_verify() {
                 assert_eq!(content, f.signed_content().unwrap(), "{}", file.name);
                 (content, f.signature.as_slice().to_vec())
             }
+            Value::Voucher(v) => {
+                // The label, then the encoding up to the signature field.
+                check_voucher(
+                    v,
+                    v.client_id.as_str(),
+                    v.signature_key.as_slice(),
+                    &[ds_signing_key()],
+                    REQUEST_TIME,
+                )
+                .unwrap();
+                let sig_len = 1 + v.signature.as_slice().len();
+                let mut content = b"MIMI DS ClientVoucher\0".to_vec();
+                content.extend_from_slice(&b[..b.len() - sig_len]);
+                assert_eq!(content, v.signed_content().unwrap(), "{}", file.name);
+                (content, v.signature.as_slice().to_vec())
+            }
             _ => continue,
+        };
+        let public = if matches!(value, Value::Voucher(_)) {
+            DS_PUBLIC
+        } else {
+            TEST_PUBLIC
         };
         assert_eq!(
             file.signed_content_hex.as_deref(),
@@ -1133,20 +1330,21 @@ fn signatures_in_the_vectors_verify() {
         );
         assert_eq!(
             file.signature_public_key_hex.as_deref(),
-            Some(TEST_PUBLIC),
+            Some(public),
             "{}",
             file.name
         );
         assert!(
-            ed25519_verify(&content, &signature),
+            ed25519_verify_with(public, &content, &signature),
             "{}: signature does not verify",
             file.name
         );
         checked += 1;
     }
     // Eight ClientSignature requests, one JoinerSignature request, one
-    // RegisteredClient request, one fan-out request, two queue requests.
-    assert_eq!(checked, 13);
+    // RegisteredClient request, one VouchedClient request, one fan-out
+    // request, three queue requests, one voucher.
+    assert_eq!(checked, 16);
 }
 
 /// The rules of "Versioning" in the spec hold for every versioned vector.
@@ -1168,7 +1366,7 @@ fn decoders_are_strict_as_specified() {
             file.name
         );
 
-        if matches!(file.ty.as_str(), "DSAuthData" | "DSError") {
+        if matches!(file.ty.as_str(), "DSAuthData" | "DSError" | "ClientVoucher") {
             continue;
         }
         // Version 2, with garbage after it: refused as unsupported before reading on.
@@ -1366,6 +1564,8 @@ fn spec_enum_numbers_match_the_code() {
     want(format!("\"{CLIENT_SIGNATURE_LABEL}\""));
     want(format!("\"{JOINER_SIGNATURE_LABEL}\""));
     want(format!("\"{REGISTERED_CLIENT_LABEL}\""));
+    want(format!("\"{VOUCHED_CLIENT_LABEL}\""));
+    want(format!("0x{VOUCHER_EXTENSION_TYPE:04X}"));
     want(format!("\"{QS_REQUEST_LABEL}\""));
     for (end, name) in [(PageEnd::Complete, "complete"), (PageEnd::More, "more")] {
         let n = end.tls_serialize_detached().unwrap()[0];
