@@ -253,19 +253,19 @@ async fn a_cross_domain_group_from_creation_to_deletion() {
         .filter(|(id, ..)| id.contains("@ds-b.test"))
     {
         let home = w.home(id);
-        let member = w.member(id);
-        let (pages, _) = read_from_scratch(&home, member).await;
-        let entries: Vec<(u64, Vec<u8>)> = pages
-            .iter()
-            .flat_map(|p| p.group_entries.as_slice())
-            .map(|e| {
-                assert_eq!(e.group_id, gid, "{id}: an entry of another group");
-                (e.sequence, e.message.as_slice().to_vec())
-            })
-            .collect();
-        assert_eq!(entries, interval(from, to), "{id}'s queue on B");
-        let inbox = pages.iter().map(|p| p.inbox.len()).sum::<usize>();
-        assert_eq!(inbox, usize::from(id != BOB_TABLET), "{id}'s inbox on B");
+        let queue = w.member(id).queue(&home).await;
+        assert_eq!(
+            queue.group(gid.as_str()),
+            interval(from, to),
+            "{id}'s queue on B"
+        );
+        assert_eq!(
+            queue.entries.len() as u64,
+            to - from,
+            "{id}: entries of other groups"
+        );
+        let welcomes = usize::from(id != BOB_TABLET);
+        assert_eq!(queue.inbox.len(), welcomes, "{id}'s inbox on B");
     }
 
     // Bob's live push delivered the same, in order, without gaps.
@@ -278,28 +278,5 @@ async fn a_cross_domain_group_from_creation_to_deletion() {
     let wait = Wait::new("A's outbox to drain");
     while w.a.outbox_depth().await != 0 {
         wait.step().await;
-    }
-}
-
-/// Every page of `member`'s queue at `home` from position zero.
-pub async fn read_from_scratch(
-    home: &crate::net::Endpoint,
-    member: &crate::member::Member,
-) -> (Vec<ds_core::wire::QueuePage>, QueuePositions) {
-    let mut after = QueuePositions::default();
-    let mut pages = Vec::new();
-    loop {
-        let body = qs::sync_body(&after, 0);
-        let page = match home.qs(&member.qs_signed(body)).await {
-            ds_core::wire::QsResponseBody::Page(page) => page,
-            other => panic!("{}: sync answered {other:?}", member.id()),
-        };
-        after = qs::advance(&after, &page);
-        let more = page.end == ds_core::wire::PageEnd::More;
-        pages.push(page);
-        assert!(pages.len() < 100, "sync does not end");
-        if !more {
-            return (pages, after);
-        }
     }
 }

@@ -341,8 +341,56 @@ impl Member {
         update
     }
 
-    /// Sync positions as they are now.
-    pub fn positions(&self) -> &QueuePositions {
-        &self.after
+    /// Everything its queue at `home` holds, read from position zero
+    /// (nothing is ever acknowledged in these tests): the inbox messages
+    /// and the group entries as (group, sequence, message).
+    pub async fn queue(&self, home: &Endpoint) -> Queue {
+        let mut after = QueuePositions::default();
+        let mut queue = Queue::default();
+        for _ in 0..1000 {
+            let body = qs::sync_body(&after, 0);
+            let page = match home.qs(&self.qs_signed(body)).await {
+                QsResponseBody::Page(page) => page,
+                other => panic!("{}: sync answered {other:?}", self.id()),
+            };
+            after = qs::advance(&after, &page);
+            queue.inbox.extend(
+                page.inbox
+                    .as_slice()
+                    .iter()
+                    .map(|m| m.message.as_slice().to_vec()),
+            );
+            queue
+                .entries
+                .extend(page.group_entries.as_slice().iter().map(|e| {
+                    (
+                        e.group_id.as_str().to_owned(),
+                        e.sequence,
+                        e.message.as_slice().to_vec(),
+                    )
+                }));
+            if page.end == PageEnd::Complete {
+                return queue;
+            }
+        }
+        panic!("{}: sync does not end", self.id())
+    }
+}
+
+/// A client's whole queue on its home DS.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Queue {
+    pub inbox: Vec<Vec<u8>>,
+    pub entries: Vec<(String, u64, Vec<u8>)>,
+}
+
+impl Queue {
+    /// The entries of `group`: (sequence, message).
+    pub fn group(&self, group: &str) -> Vec<(u64, Vec<u8>)> {
+        self.entries
+            .iter()
+            .filter(|(g, ..)| g == group)
+            .map(|(_, seq, message)| (*seq, message.clone()))
+            .collect()
     }
 }
