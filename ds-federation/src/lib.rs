@@ -8,7 +8,6 @@
 //! and retry policy are ds-server's. It holds no database and serves nothing.
 
 pub mod client;
-pub mod identity;
 pub mod keyring;
 pub mod keys;
 pub mod sign;
