@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use crate::member::Got;
+use crate::pki::TestCa;
 use crate::poll::Wait;
 use crate::world::{A, B, World};
 
@@ -133,5 +134,35 @@ async fn a_stalled_then_slow_guest_does_not_hold_up_the_owner() {
     // Still slow: alice's sends are answered as fast as ever, and arrive.
     alice_sends(&mut w, &[b"four", b"five"]).await;
     bob_gets(&mut w, &[b"four", b"five"]).await;
+    outbox_drains(&w).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_that_does_not_trust_the_guest_keeps_what_it_owes() {
+    let mut w = pair().await;
+    // A restarts trusting only another CA: B's certificate fails.
+    let other = TestCa::new(w.dir.path(), "other-ca");
+    w.stop(A);
+    w.a.set_trust_roots(vec![other.cert.clone()]);
+    w.restart(A);
+    alice_sends(&mut w, &[b"unverified"]).await;
+    let tls = ["destination=\"ds-b.test\"", "reason=\"tls\""];
+    let wait = Wait::new("A to count a TLS failure towards B");
+    while w.a.counter("mimi_ds_fanout_failures_total", &tls).await < 1.0 {
+        wait.step().await;
+    }
+    outbox_holds(&w).await;
+    let home = w.home(BOB);
+    assert!(
+        w.member(BOB).read(&home).await.is_empty(),
+        "B got an entry over an untrusted link"
+    );
+
+    // Trusting the right CA again, A delivers what it kept.
+    w.stop(A);
+    let ca = w.ca.cert.clone();
+    w.a.set_trust_roots(vec![ca]);
+    w.restart(A);
+    bob_gets(&mut w, &[b"unverified"]).await;
     outbox_drains(&w).await;
 }

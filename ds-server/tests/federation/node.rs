@@ -91,19 +91,42 @@ impl Node {
     /// Writes the configuration and starts the process.
     pub fn start(config: NodeConfig) -> Self {
         std::fs::create_dir_all(&config.data_dir).unwrap();
-        std::fs::write(config.data_dir.join("mimi-ds.toml"), config.toml()).unwrap();
         let mut node = Self {
             config,
             child: None,
             public: SocketAddr::from(([127, 0, 0, 1], 0)),
             admin: SocketAddr::from(([127, 0, 0, 1], 0)),
         };
+        std::fs::write(node.config_file(), node.config.toml()).unwrap();
         node.restart();
         node
     }
 
     pub fn domain(&self) -> &str {
         &self.config.domain
+    }
+
+    /// Trusts only `roots` for peers from the next (re)start on.
+    pub fn set_trust_roots(&mut self, roots: Vec<PathBuf>) {
+        assert!(self.child.is_none(), "{} is running", self.domain());
+        self.config.trust_roots = roots;
+        std::fs::write(self.config_file(), self.config.toml()).unwrap();
+    }
+
+    fn config_file(&self) -> PathBuf {
+        self.config.data_dir.join("mimi-ds.toml")
+    }
+
+    /// The sum of the samples of counter `name` whose labels include all
+    /// of `labels` (`key="value"` each), 0 when there are none.
+    pub async fn counter(&self, name: &str, labels: &[&str]) -> f64 {
+        self.metrics()
+            .await
+            .lines()
+            .filter(|line| line.starts_with(&format!("{name}{{")))
+            .filter(|line| labels.iter().all(|l| line.contains(l)))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
     }
 
     /// Where the process writes its log (stderr), for a failing test's reader.
@@ -123,7 +146,7 @@ impl Node {
         let mut child = Command::new(BIN)
             .arg("serve")
             .arg("--config")
-            .arg(self.config.data_dir.join("mimi-ds.toml"))
+            .arg(self.config_file())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()
