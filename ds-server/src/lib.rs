@@ -13,6 +13,7 @@
 
 pub mod app;
 pub mod config;
+pub mod federation;
 pub mod http;
 pub mod push;
 pub mod service;

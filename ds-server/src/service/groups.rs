@@ -250,6 +250,9 @@ impl DsService {
             inner
                 .notifier
                 .wake_group_change(entry.group.roster(), &change);
+            if !change.outbox.is_empty() {
+                self.inner.fanout_wake.wake();
+            }
             record_log_entries(change.entries.len());
         }
         match committed {

@@ -94,6 +94,7 @@ impl DsService {
         let Some(entry) = plan.entries.pop() else {
             return Ok(Written::Done(outcome.response.clone()));
         };
+        let fans_out = !plan.outbox.is_empty();
         let append = AppendMessage {
             group_id: id.as_str().to_owned(),
             expected_epoch: epoch,
@@ -112,6 +113,9 @@ impl DsService {
             Ok(_) => {
                 // Only after the commit: push feeds re-read what is now stored.
                 self.inner.notifier.wake_members(roster);
+                if fans_out {
+                    self.inner.fanout_wake.wake();
+                }
                 record_log_entries(1);
                 Ok(Written::Done(outcome.response.clone()))
             }

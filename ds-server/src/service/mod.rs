@@ -33,6 +33,7 @@ use std::sync::{Arc, OnceLock};
 use ds_core::group::EngineContext;
 use ds_core::wire::{ClientId, DsError, DsErrorCode, DsRequest, DsRequestBody, DsResponseBody};
 
+use crate::federation::FanoutWake;
 use crate::http::rate_limit::KeyedLimit;
 use crate::push::Notifier;
 use crate::storage::{AppendQueue, Store};
@@ -66,6 +67,8 @@ struct Inner {
     client_limit: KeyedLimit<ClientId>,
     /// Group commit of application messages, started on first use.
     appends: OnceLock<AppendQueue>,
+    /// Signalled after a commit that wrote outbox rows (the fan-out sender waits on it).
+    fanout_wake: FanoutWake,
 }
 
 impl DsService {
@@ -87,6 +90,7 @@ impl DsService {
                 signer: OnceLock::new(),
                 notifier: Notifier::new(),
                 appends: OnceLock::new(),
+                fanout_wake: FanoutWake::new(),
             }),
         }
     }
@@ -95,6 +99,12 @@ impl DsService {
     /// committed (spec §13, "Live push").
     pub fn notifier(&self) -> &Notifier {
         &self.inner.notifier
+    }
+
+    /// What the commit paths signal after writing outbox rows: give it to
+    /// the fan-out sender (`SenderOptions::wake`).
+    pub fn fanout_wake(&self) -> &FanoutWake {
+        &self.inner.fanout_wake
     }
 
     /// The options this service runs with.
