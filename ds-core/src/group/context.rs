@@ -1,8 +1,6 @@
 //! What the engine needs to know about the DS it runs in.
 
-use std::sync::{PoisonError, RwLock};
-
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use openmls::prelude::{BasicCredential, Credential, ExternalSender, SignaturePublicKey};
 use openmls_rust_crypto::RustCrypto;
