@@ -60,6 +60,13 @@ impl DsService {
             ));
         }
         let id = &body.group_id;
+        // Another domain's id may name a replica here (federation); it was never allocated.
+        if id.domain() != inner.ctx.domain().as_str() {
+            return Err(DsError::new(
+                DsErrorCode::InvalidGroupId,
+                format!("{id} is not of this DS's domain"),
+            ));
+        }
         match inner
             .store
             .group_id_status(id.as_str())

@@ -23,6 +23,7 @@ mod operator;
 mod options;
 mod periodic;
 mod queue;
+pub mod receive;
 mod removal;
 mod requester;
 mod sweeper;

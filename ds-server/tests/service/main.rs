@@ -11,3 +11,4 @@ mod support;
 mod common;
 
 mod conversation;
+mod fanout;
