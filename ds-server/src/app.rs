@@ -1,5 +1,5 @@
 //! Running the two listeners together with the background tasks
-//! (inactivity sweeper, housekeeping, gauge sampling): readiness, then
+//! (inactivity sweeper, housekeeping, gauge sampling, fan-out delivery): readiness, then
 //! graceful shutdown in order — `/readyz` turns 503, the public listener
 //! stops accepting and drains its in-flight requests, the background tasks
 //! finish their pass, and only then does the admin listener stop.
@@ -11,6 +11,7 @@ use std::time::Duration;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 
+use crate::federation::{FanoutSender, FanoutSenderHandle, SenderOptions};
 use crate::http::admin::AdminOperations;
 use crate::http::{self, AdminState, DsEndpoint, Limits, Readiness};
 use crate::service::metrics::spawn_gauge_sampler;
@@ -80,6 +81,10 @@ impl<E: DsEndpoint> App<E> {
             .as_ref()
             .map(|o| background_tasks(&o.service))
             .unwrap_or_default();
+        let fanout = self
+            .operator
+            .as_ref()
+            .and_then(|o| fanout_sender(&o.service));
         let admin_task = tokio::spawn(http::serve_admin(admin, admin_state, async move {
             // Either an explicit stop or the sender dropped: both mean stop.
             let _ = admin_stopped.await;
@@ -106,11 +111,29 @@ impl<E: DsEndpoint> App<E> {
         for task in background {
             task.stop().await;
         }
+        if let Some(sender) = fanout {
+            sender.stop().await;
+        }
         let _ = stop_admin.send(());
         if let Err(error) = admin_task.await {
             tracing::error!(%error, "admin listener task failed");
         }
     }
+}
+
+/// The outbox sender of a federating service: delivers fan-outs to other
+/// domains until the shutdown, woken by the service's commits.
+fn fanout_sender(service: &DsService) -> Option<FanoutSenderHandle> {
+    let peering = service.peering()?;
+    Some(FanoutSender::spawn(
+        service.store().clone(),
+        peering.keyring.clone(),
+        peering.client.clone(),
+        SenderOptions {
+            wake: service.fanout_wake().clone(),
+            ..peering.sender.clone()
+        },
+    ))
 }
 
 /// Housekeeping at its configured interval, and the gauges sampled at that

@@ -20,13 +20,13 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use ds_core::group::EngineContext;
-use ds_federation::identity::{DsIdentity, IdentityError};
+use ds_federation::{ClientError, DsKeyring, IdentityError};
 use ds_server::app::{App, Operator};
 use ds_server::config::{Config, ConfigError, TlsSource};
 use ds_server::http::probe::{self, ProbeError};
 use ds_server::http::{DS_PATH, Readiness};
-use ds_server::service::DsService;
-use ds_server::storage::{StorageError, Store};
+use ds_server::service::{DsService, Peering};
+use ds_server::storage::{StorageError, Store, Timestamp};
 use ds_server::telemetry::{self, TelemetryError};
 use ds_server::tls::{self, TlsError};
 use tokio::net::TcpListener;
@@ -98,6 +98,9 @@ enum AdminCommand {
     },
     /// Print the DS's status as JSON.
     Status,
+    /// Retire the DS's current signing key and make a new one current; the
+    /// old key stays published for `federation.key_grace_secs`.
+    RotateKey,
 }
 
 /// Why the binary stopped with an error.
@@ -120,6 +123,9 @@ enum CliError {
     Probe(#[from] ProbeError),
     #[error(transparent)]
     Identity(#[from] IdentityError),
+    /// The client of other domains' DSs could not be built (trust roots).
+    #[error("federation client: {0}")]
+    PeerClient(#[from] ClientError),
     #[error("unhealthy: /healthz answered {0}")]
     Unhealthy(http::StatusCode),
     #[error("the admin listener answered {status}: {reason}")]
@@ -302,6 +308,7 @@ async fn admin_command(
             format!("/admin/v1/users/{}", path_segment(user_id)),
         ),
         AdminCommand::Status => (http::Method::GET, "/admin/v1/status".to_owned()),
+        AdminCommand::RotateKey => (http::Method::POST, "/admin/v1/keys/rotate".to_owned()),
     };
     let answer = probe::request(&base, method, &path, ADMIN_TIMEOUT).await?;
     if !answer.status.is_success() {
@@ -340,14 +347,34 @@ fn reachable(address: SocketAddr) -> SocketAddr {
     SocketAddr::new(ip, address.port())
 }
 
-/// The file of the DS's Ed25519 signing key, under the data directory.
-const IDENTITY_FILE: &str = "ds-signing-key";
+/// The single-seed key file of earlier versions, imported into the keyring.
+const LEGACY_IDENTITY_FILE: &str = "ds-signing-key";
+/// The directory of the DS's signing keys, under the data directory.
+const KEYRING_DIR: &str = "ds-keys";
 
 /// Builds the handler of `DSRequest`s: the DS request service over `store`,
-/// with this DS's persisted signing key as the groups' external sender.
+/// with this DS's persisted signing keys (groups' external sender, fan-out
+/// and voucher signatures) and the client of other domains' DSs.
 fn ds_endpoint(store: Store, config: &Config) -> Result<DsService, CliError> {
-    let identity = DsIdentity::load_or_create(&config.data_dir.join(IDENTITY_FILE))?;
-    let ctx = EngineContext::new(config.domain.clone(), identity.public_key().to_vec());
+    let now = Timestamp::now().unix_secs();
+    let keyring = DsKeyring::load_or_create(
+        &config.data_dir.join(KEYRING_DIR),
+        Some(&config.data_dir.join(LEGACY_IDENTITY_FILE)),
+        now,
+    )?;
+    let peering = Peering::new(config.domain.clone(), keyring, &config.federation)?;
+    let ctx = EngineContext::new(
+        config.domain.clone(),
+        peering.keyring.current().public_key().to_vec(),
+    )
+    .with_previous_keys(
+        peering
+            .keyring
+            .retired_public_keys()
+            .iter()
+            .map(|k| k.to_vec()),
+    )
+    .with_voucher_keys(Arc::new(peering.peer_keys.clone()));
     let service = DsService::with_options(ctx, store, config.service_options());
-    Ok(service.with_signer(Arc::new(identity))?)
+    Ok(service.with_peering(peering)?)
 }

@@ -14,8 +14,14 @@ use crate::storage::Timestamp;
 const ED25519: u16 = 0x0807;
 
 impl DsService {
-    /// `signature_public_key`: the DS's current external-sender key.
+    /// `signature_public_key`: the DS's signing keys, current first, each
+    /// with its key id; without a keyring, the external-sender key alone.
     pub(super) fn signature_public_key(&self) -> DsResponseBody {
+        if let Some(keys) = self.published_keys() {
+            return DsResponseBody::SignaturePublicKey(SignaturePublicKeys {
+                keys: List::new(keys).unwrap_or_default(),
+            });
+        }
         let key = self.inner.ctx.ds_signature_key().as_slice().to_vec();
         let keys = Bytes::new(key)
             .ok()

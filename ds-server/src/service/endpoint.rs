@@ -1,10 +1,14 @@
 //! The service as the HTTP layer's handler: `DSRequest`s, queue requests and
 //! the opening of live-push feeds.
 
-use ds_core::wire::{DsError, DsErrorCode, DsRequest, DsResponseBody, QsRequest, QsRequestBody};
+use ds_core::wire::{
+    Domain, DsError, DsErrorCode, DsFanoutRequest, DsFanoutResponseBody, DsRequest, DsResponseBody,
+    DsSigningKey, QsRequest, QsRequestBody,
+};
 
 use super::DsService;
 use super::queue::{to_cursors, to_wire_page};
+use super::receive::SenderKeys;
 use crate::http::DsEndpoint;
 use crate::http::endpoint::QueueAnswer;
 use crate::push::{Feed, PushOptions};
@@ -24,8 +28,22 @@ impl DsEndpoint for DsService {
         DsService::subscribe(self, &request).await
     }
 
+    async fn handle_fanout(&self, request: DsFanoutRequest) -> DsFanoutResponseBody {
+        self.receive_fanout(&request, &PeerSenderKeys(self)).await
+    }
+
     fn push_options(&self) -> PushOptions {
         self.inner.options.push
+    }
+}
+
+/// A sender's keys from the service's peer-key cache, fetched over HTTPS
+/// from the sender's DS when missing or when `key_id` is unknown.
+struct PeerSenderKeys<'a>(&'a DsService);
+
+impl SenderKeys for PeerSenderKeys<'_> {
+    async fn keys(&self, domain: &Domain, key_id: &[u8]) -> Result<Vec<DsSigningKey>, DsError> {
+        self.0.keys_with(domain, key_id).await
     }
 }
 

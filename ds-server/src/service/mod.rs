@@ -21,6 +21,7 @@ mod messages;
 pub mod metrics;
 mod operator;
 mod options;
+mod peering;
 mod periodic;
 mod queue;
 pub mod receive;
@@ -44,6 +45,7 @@ pub(crate) use errors::read_refusal;
 pub use housekeeping::{Housekeeping, HousekeepingOptions};
 pub use operator::Status;
 pub use options::{RegistrationPolicy, ServiceOptions};
+pub use peering::Peering;
 pub use periodic::PeriodicHandle;
 pub use removal::{OperatorError, Removal};
 pub use sweeper::{Sweeper, SweeperHandle};
@@ -60,8 +62,9 @@ struct Inner {
     store: Store,
     cache: GroupCache,
     options: ServiceOptions,
-    /// Signs the DS's own Remove proposals; without it the DS issues none.
-    signer: OnceLock<Arc<ds_federation::identity::DsIdentity>>,
+    /// The DS's signing keys and other domains' keys; without it the DS
+    /// issues no Remove proposals and does not federate.
+    peering: OnceLock<Peering>,
     /// Push connections of this process, woken after each commit.
     notifier: Notifier,
     /// Requests per authenticated client (`options.client_rate`).
@@ -88,7 +91,7 @@ impl DsService {
                 cache: GroupCache::default(),
                 client_limit: KeyedLimit::new(options.client_rate),
                 options,
-                signer: OnceLock::new(),
+                peering: OnceLock::new(),
                 notifier: Notifier::new(),
                 appends: OnceLock::new(),
                 fanout_wake: FanoutWake::new(),
@@ -145,8 +148,14 @@ impl DsService {
         }
         // A RegisteredClient signature is verified before anything else;
         // the client it names is then the requester.
-        let registered = self.registered_requester(request).await?;
+        let registered = match self.registered_requester(request).await? {
+            Some(client) => Some(client),
+            None => self.vouched_requester(request).await?,
+        };
         let requester = registered.as_ref().or(requester);
+        // The engine checks the vouchers of new members of other domains
+        // against keys it cannot fetch itself: fetch them now.
+        self.fetch_voucher_keys(request).await?;
         match &request.body {
             DsRequestBody::RequestGroupId => self.request_group_id().await,
             DsRequestBody::CreateGroup(create) => self.create_group(request, create).await,

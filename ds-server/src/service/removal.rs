@@ -8,13 +8,10 @@
 //! Only groups this DS owns can be visited: a guest DS cannot propose in
 //! another domain's group.
 
-use std::sync::Arc;
-
 use ds_core::group::{DsGroup, Effect, Outcome};
 use ds_core::wire::{ClientId, DsError, DsErrorCode, GroupId, UserId};
-use ds_federation::identity::DsIdentity;
 
-use super::DsService;
+use super::{DsService, Peering};
 use crate::storage::StorageError;
 
 /// Why an operator command failed as a whole.
@@ -23,7 +20,7 @@ pub enum OperatorError {
     /// The service was built without the DS's signing key.
     #[error("this DS has no signing key configured, so it cannot propose removals")]
     NoSigner,
-    /// The signing key is not the external-sender key groups list for this DS.
+    /// The current signing key is not the engine's external-sender key.
     #[error("the DS signing key does not match the engine's external-sender key")]
     SignerMismatch,
     /// The database failed.
@@ -44,15 +41,17 @@ pub struct Removal {
 }
 
 impl DsService {
-    /// Lets the DS issue its own Remove proposals, signed by `signer`. Its
-    /// public key must be the external-sender key this service's engine
-    /// context was built with; the first signer set stays.
-    pub fn with_signer(self, signer: Arc<DsIdentity>) -> Result<Self, OperatorError> {
-        if signer.public_key().as_slice() != self.inner.ctx.ds_signature_key().as_slice() {
+    /// Gives the DS its signing keys (and other domains' keys): it then
+    /// issues its own Remove proposals, vouches for its clients and
+    /// federates. The keyring's current key must be the external-sender key
+    /// this service's engine context was built with; the first one set stays.
+    pub fn with_peering(self, peering: Peering) -> Result<Self, OperatorError> {
+        let current = peering.keyring.current().public_key();
+        if current.as_slice() != self.inner.ctx.ds_signature_key().as_slice() {
             return Err(OperatorError::SignerMismatch);
         }
-        // Already set: the same key (checked above) is in place.
-        let _ = self.inner.signer.set(signer);
+        // Already set: the same current key (checked above) is in place.
+        let _ = self.inner.peering.set(peering);
         Ok(self)
     }
 
@@ -61,7 +60,9 @@ impl DsService {
     /// A group that cannot take the proposal (it no longer lists this DS as
     /// external sender, say) is reported and does not stop the others.
     pub async fn remove_client(&self, client: &ClientId) -> Result<Removal, OperatorError> {
-        let signer = self.inner.signer.get().ok_or(OperatorError::NoSigner)?;
+        if self.peering().is_none() {
+            return Err(OperatorError::NoSigner);
+        }
         let ctx = &self.inner.ctx;
         let mut removal = Removal::default();
         for group in self.inner.store.groups_of_client(client.as_str()).await? {
@@ -80,7 +81,10 @@ impl DsService {
                 }
             };
             let proposed = self
-                .on_group(&id, false, |g| g.ds_remove(ctx, client, signer.as_ref()))
+                .on_group(&id, false, |g| {
+                    let signer = self.signer_for(g)?;
+                    g.ds_remove(ctx, client, signer.as_ref())
+                })
                 .await;
             match proposed {
                 Ok(_) => removal.proposed.push(group),
@@ -139,9 +143,9 @@ impl DsService {
     /// DS still wants, adding the proposals to `outcome` so they are stored
     /// with the commit. Without a signer there is nothing to propose.
     pub(super) fn propose_due_removals(&self, group: &mut DsGroup, outcome: &mut Outcome) {
-        let Some(signer) = self.inner.signer.get() else {
+        if self.peering().is_none() {
             return;
-        };
+        }
         if outcome
             .effects
             .iter()
@@ -150,7 +154,10 @@ impl DsService {
             return;
         }
         for client in group.ds_removals_due() {
-            match group.ds_remove(&self.inner.ctx, &client, signer.as_ref()) {
+            let proposed = self
+                .signer_for(group)
+                .and_then(|signer| group.ds_remove(&self.inner.ctx, &client, signer.as_ref()));
+            match proposed {
                 Ok(proposal) => {
                     outcome.state_changed |= proposal.state_changed;
                     outcome.effects.extend(proposal.effects);
@@ -158,6 +165,22 @@ impl DsService {
                 Err(e) => log_not_reproposed(group, &client, &e),
             }
         }
+    }
+}
+
+impl DsService {
+    /// The DS key `group` lists as external sender (an earlier key for
+    /// groups created before a rotation).
+    fn signer_for(&self, group: &DsGroup) -> Result<std::sync::Arc<ds_federation::DsKey>, DsError> {
+        group
+            .ds_external_sender_key(&self.inner.ctx)
+            .and_then(|key| self.removal_signer(&key))
+            .ok_or_else(|| {
+                DsError::new(
+                    DsErrorCode::MissingExternalSender,
+                    "the group lists no key of this DS as external sender",
+                )
+            })
     }
 }
 

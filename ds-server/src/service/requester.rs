@@ -1,10 +1,13 @@
 //! The requester of a DS request with `RegisteredClient` auth (spec §7.4):
 //! a client of this DS, signing with the key it registered here, checked like
-//! a queue request (spec §13.2) before anything else happens.
+//! a queue request (spec §13.2) before anything else happens; or with
+//! `VouchedClient` auth (spec §7.5): a client of another domain, signing
+//! with the key its home DS vouches for.
 
-use ds_core::group::registered_client_auth;
+use ds_core::group::{registered_client_auth, vouched_client_auth};
 use ds_core::queue::verify_registered_client;
-use ds_core::wire::{ClientId, DsError, DsRequest};
+use ds_core::queue::verify_vouched_client;
+use ds_core::wire::{ClientId, DsError, DsErrorCode, DsRequest};
 
 use super::DsService;
 use crate::storage::Timestamp;
@@ -40,5 +43,54 @@ impl DsService {
         self.check_client_nonce(verified, auth.nonce.as_slice(), now)
             .await?;
         Ok(Some(verified.clone()))
+    }
+
+    /// The client of another domain that signed `request` with the key its
+    /// home DS vouches for, after every check of spec §7.5; `None` for a
+    /// request with another auth type. The voucher's issuer keys are fetched
+    /// (cached) first; the nonce is recorded like a registered client's.
+    pub(super) async fn vouched_requester(
+        &self,
+        request: &DsRequest,
+    ) -> Result<Option<ClientId>, DsError> {
+        let Some(auth) = vouched_client_auth(request)? else {
+            return Ok(None);
+        };
+        let own = self.inner.ctx.domain();
+        if auth.voucher.client_id.domain() == own.as_str() {
+            return Err(DsError::new(
+                DsErrorCode::WrongAuthType,
+                "clients of this DS authenticate with RegisteredClient",
+            ));
+        }
+        let issuer_keys = self
+            .keys_with(&auth.voucher.issuer, auth.voucher.key_id.as_slice())
+            .await?;
+        let now = Timestamp::now();
+        let verified = verify_vouched_client(
+            request,
+            &issuer_keys,
+            own,
+            now.unix_secs(),
+            self.inner.options.freshness_window.as_secs(),
+        )?;
+        self.check_client_nonce(verified, auth.nonce.as_slice(), now)
+            .await?;
+        Ok(Some(verified.clone()))
+    }
+
+    /// Fetches (or finds cached) the signing keys of every other domain whose
+    /// clients `request` adds, so the engine can check their vouchers. A
+    /// domain whose keys cannot be had refuses the request with
+    /// `PeerUnavailable`: retrying later may succeed.
+    pub(super) async fn fetch_voucher_keys(&self, request: &DsRequest) -> Result<(), DsError> {
+        let issuers = ds_core::group::voucher_issuers(request, self.inner.ctx.domain());
+        if issuers.is_empty() || self.peering().is_none() {
+            return Ok(());
+        }
+        for domain in &issuers {
+            self.keys_of(domain).await?;
+        }
+        Ok(())
     }
 }

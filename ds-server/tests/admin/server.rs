@@ -9,10 +9,12 @@ use std::time::Duration;
 
 use ds_core::group::EngineContext;
 use ds_core::wire::{Domain, DsRequest, DsResponseBody, ProtocolVersion};
-use ds_federation::identity::DsIdentity;
+use ds_federation::DsKeyring;
 use ds_server::app::{App, Operator};
+use ds_server::config::FederationConfig;
 use ds_server::http::probe::{self, AdminAnswer};
 use ds_server::http::{Limits, Readiness};
+use ds_server::service::Peering;
 use ds_server::service::{DsService, ServiceOptions};
 use ds_server::storage::Store;
 use ds_server::tls;
@@ -54,12 +56,13 @@ impl Server {
         limits: Limits,
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let identity =
-            Arc::new(DsIdentity::load_or_create(&dir.path().join("ds-signing-key")).unwrap());
+        let keyring = DsKeyring::load_or_create(&dir.path().join("ds-keys"), None, 0).unwrap();
+        let key = keyring.current().public_key().to_vec();
         let domain = Domain::new(common::DOMAIN).unwrap();
-        let ctx = || EngineContext::new(domain.clone(), identity.public_key().to_vec());
+        let ctx = || EngineContext::new(domain.clone(), key.clone());
+        let peering = Peering::new(domain.clone(), keyring, &FederationConfig::default()).unwrap();
         let service = DsService::with_options(ctx(), store, options)
-            .with_signer(Arc::clone(&identity))
+            .with_peering(peering)
             .unwrap();
         let dev = tls::ensure_dev_cert(dir.path(), "localhost").unwrap();
         let public = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -6,6 +6,7 @@
 //! | `DELETE /admin/v1/clients/{client_id}` | 200, JSON of the removal; 404 if not registered |
 //! | `DELETE /admin/v1/users/{user_id}` | 200, JSON per deleted client; 404 if none |
 //! | `GET /admin/v1/status` | 200, JSON [`Status`](crate::service::Status) |
+//! | `POST /admin/v1/keys/rotate` | 200, JSON `{"key_id": hex}` of the new current DS signing key |
 //!
 //! A malformed id is 400, a failure of the service 500, each with a line of
 //! text saying why. Ids may be sent as is or percent-encoded.
@@ -54,6 +55,21 @@ impl AdminOperations {
             return match self.service.status().await {
                 Ok(status) => json_response(StatusCode::OK, &json!(status)),
                 Err(e) => command_failed(&e),
+            };
+        }
+        if command == "keys/rotate" {
+            if method != Method::POST {
+                return responses::method_not_allowed("POST");
+            }
+            return match self.service.rotate_key() {
+                Ok(key) => json_response(
+                    StatusCode::OK,
+                    &json!({ "key_id": hex::encode(key.key_id()) }),
+                ),
+                Err(e) => text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("key rotation failed: {}\n", e.detail()),
+                ),
             };
         }
         if let Some(id) = command.strip_prefix("clients/") {

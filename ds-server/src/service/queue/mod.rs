@@ -70,11 +70,11 @@ impl DsService {
                 let client = self.authenticate(request).await?;
                 Ok(self.key_package_count(&client, count).await?)
             }
-            QsRequestBody::ClientVoucher => Err(DsError::new(
-                DsErrorCode::UnsupportedOperation,
-                "client_voucher is not served yet",
-            )
-            .into()),
+            QsRequestBody::ClientVoucher => {
+                let client = self.authenticate(request).await?;
+                let voucher = self.voucher_for(&request.auth.client_id, &client.signature_key)?;
+                Ok(QsResponseBody::Voucher(voucher))
+            }
         }
     }
 }
