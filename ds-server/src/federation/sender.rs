@@ -14,12 +14,15 @@ use ds_core::wire::Domain;
 use ds_federation::{DsKeyring, PeerClient};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
-use tokio::time::MissedTickBehavior;
+use tokio::time::{Instant, MissedTickBehavior};
 
 use super::destination::Delivery;
 use super::metrics::record_backlog;
 use super::wake::FanoutWake;
 use crate::storage::{Store, Timestamp};
+
+/// Shortest time between two listings of the destinations on wakes.
+const DISCOVERY_GAP: Duration = Duration::from_millis(100);
 
 /// How the sender runs. [`SenderOptions::new`] gives the defaults.
 #[derive(Debug, Clone)]
@@ -161,11 +164,20 @@ async fn supervise(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
     let mut reported: Vec<String> = Vec::new();
     // Destinations that are not domains: logged once, never delivered.
     let mut malformed: BTreeSet<String> = BTreeSet::new();
+    let mut last_discovery: Option<Instant> = None;
     loop {
         tokio::select! {
             biased;
             () = until_stopped(&mut stopped) => break,
-            () = options.wake.woken() => {}
+            () = options.wake.woken() => {
+                // Under load commits wake constantly; listing destinations
+                // scans the outbox, so a wake lists them at most every
+                // DISCOVERY_GAP and otherwise only wakes the tasks.
+                if last_discovery.is_some_and(|at| at.elapsed() < DISCOVERY_GAP) {
+                    wake_all(&running);
+                    continue;
+                }
+            }
             _ = poll.tick() => {}
             _ = sample.tick() => {
                 match shared.store.outbox_backlog().await {
@@ -175,6 +187,7 @@ async fn supervise(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
                 continue;
             }
         }
+        last_discovery = Some(Instant::now());
         match shared.store.outbox_destinations().await {
             Ok(destinations) => {
                 for destination in destinations {
@@ -193,14 +206,19 @@ async fn supervise(shared: Arc<Shared>, mut stopped: watch::Receiver<bool>) {
             }
             Err(error) => tracing::warn!(%error, "listing the outbox destinations failed"),
         }
-        for task in running.values() {
-            task.notify.notify_one();
-        }
+        wake_all(&running);
     }
     for (destination, task) in running {
         if let Err(error) = task.task.await {
             tracing::error!(%destination, %error, "a fan-out delivery task failed");
         }
+    }
+}
+
+/// Tells every delivery task to look at its outbox.
+fn wake_all(running: &BTreeMap<String, Running>) {
+    for task in running.values() {
+        task.notify.notify_one();
     }
 }
 
