@@ -55,6 +55,10 @@ key = {key}
 [log]
 filter = "warn"
 
+# Live push reaches listeners only by the wake-up after a commit.
+[push]
+poll_interval_secs = 600
+
 [federation]
 trust_roots = [{roots}]
 key_cache_ttl_secs = 120
