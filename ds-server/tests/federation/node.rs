@@ -155,7 +155,13 @@ impl Node {
             .stderr(Stdio::from(log))
             .spawn()
             .unwrap();
-        let (public, admin, _cert) = announced(&mut child);
+        let started =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| announced(&mut child)));
+        let Ok((public, admin, _cert)) = started else {
+            let _ = child.wait();
+            let log = std::fs::read_to_string(self.log_file()).unwrap_or_default();
+            panic!("{} did not start; its log:\n{log}", self.domain());
+        };
         self.public = public;
         self.admin = admin;
         self.child = Some(child);
