@@ -2,7 +2,9 @@
 //! `signature_public_key` when missing or older than the TTL, and fetched
 //! again when a message names a key id the cache does not hold, at most
 //! once per refetch interval per domain (a stream of made-up key ids must
-//! not become a stream of requests). One fetch per domain is in flight at a
+//! not become a stream of requests). Only those refetches count against the
+//! interval: a key rotated in just after an ordinary fetch is still found
+//! at once. One fetch per domain is in flight at a
 //! time; concurrent callers wait for it and share its result.
 //!
 //! It must not judge keys (validity, expiry, signatures are ds-core's) and
@@ -38,6 +40,8 @@ struct DomainKeys {
     cached: RwLock<Option<Cached>>,
     /// Held for the whole of a fetch: one in flight per domain.
     fetching: tokio::sync::Mutex<()>,
+    /// When an unknown key id last caused a fetch (the rate-limited kind).
+    refetched_at: Mutex<Option<u64>>,
 }
 
 #[derive(Clone)]
@@ -46,7 +50,6 @@ struct Cached {
     keys: Vec<DsSigningKey>,
 }
 
-/// `fetched_at` of the cache is also the last fetch, which rate-limits refetches.
 impl DomainKeys {
     fn get(&self) -> Option<Cached> {
         self.cached
@@ -100,8 +103,8 @@ impl PeerKeys {
         self.fetch(domain, &entry, now).await
     }
 
-    /// `domain`'s keys, fetched again when none has id `key_id` unless the
-    /// last fetch was less than the refetch interval ago.
+    /// `domain`'s keys, fetched again when none has id `key_id` unless such
+    /// a refetch happened less than the refetch interval ago.
     /// `UnknownSigningKey` when the id is still unknown (or the refetch was
     /// rate-limited), `PeerUnavailable` when a fetch fails.
     pub async fn keys_with(
@@ -122,9 +125,17 @@ impl PeerKeys {
             if holds(&cached.keys, key_id) {
                 return Ok(cached.keys.clone());
             }
-            if now < cached.fetched_at.saturating_add(self.inner.refetch_secs) {
-                return Err(unknown(domain, key_id, "its keys were fetched just now"));
+        }
+        {
+            let mut refetched = entry.refetched_at.lock().unwrap_or_else(|e| e.into_inner());
+            if refetched.is_some_and(|at| now < at.saturating_add(self.inner.refetch_secs)) {
+                return Err(unknown(
+                    domain,
+                    key_id,
+                    "its keys were fetched again just now",
+                ));
             }
+            *refetched = Some(now);
         }
         let keys = self.fetch(domain, &entry, now).await?;
         if holds(&keys, key_id) {

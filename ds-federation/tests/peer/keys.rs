@@ -63,39 +63,39 @@ async fn an_unknown_key_id_refetches_at_most_once_per_interval() {
     assert_eq!(peer.key_requests(), 1);
 
     let new = peer.state.keyring.rotate(unix_now()).unwrap();
-    // Within the refetch interval of the last fetch: refused, not fetched.
-    let err = keys
-        .keys_with(&domain(A), new.key_id(), t + 1)
-        .await
-        .unwrap_err();
-    assert_eq!(err.code, DsErrorCode::UnknownSigningKey);
-    assert_eq!(peer.key_requests(), 1);
-
-    // After it: fetched again, the new key is there and the old one still.
-    let later = t + REFETCH.as_secs();
+    // Right after the ordinary fetch: an unknown id is fetched at once (only
+    // refetches for unknown ids count against the interval).
     let fetched = keys
-        .keys_with(&domain(A), new.key_id(), later)
+        .keys_with(&domain(A), new.key_id(), t + 1)
         .await
         .unwrap();
     assert_eq!(peer.key_requests(), 2);
     assert_eq!(fetched[0].key_id.as_slice(), new.key_id());
     assert!(fetched.iter().any(|k| k.key_id.as_slice() == old.key_id()));
     // Known ids need no fetch.
-    keys.keys_with(&domain(A), old.key_id(), later + 1)
+    keys.keys_with(&domain(A), old.key_id(), t + 2)
         .await
         .unwrap();
     assert_eq!(peer.key_requests(), 2);
 
-    // A made-up id: one refetch per interval, and still unknown.
+    // A made-up id within the interval of that refetch: refused, not fetched.
     let made_up = [0xAB; 8];
     let err = keys
-        .keys_with(&domain(A), &made_up, later + 1)
+        .keys_with(&domain(A), &made_up, t + 2)
         .await
         .unwrap_err();
     assert_eq!(err.code, DsErrorCode::UnknownSigningKey);
     assert_eq!(peer.key_requests(), 2);
+    // After it: one refetch, and still unknown.
+    let later = t + 1 + REFETCH.as_secs();
     let err = keys
-        .keys_with(&domain(A), &made_up, later + REFETCH.as_secs())
+        .keys_with(&domain(A), &made_up, later)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, DsErrorCode::UnknownSigningKey);
+    assert_eq!(peer.key_requests(), 3);
+    let err = keys
+        .keys_with(&domain(A), &made_up, later + 1)
         .await
         .unwrap_err();
     assert_eq!(err.code, DsErrorCode::UnknownSigningKey);
