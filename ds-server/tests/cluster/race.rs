@@ -25,13 +25,14 @@ async fn one_commit_per_epoch_across_two_processes() {
     let dir = tempfile::tempdir().unwrap();
     let (first_dir, second_dir) = (dir.path().join("first"), dir.path().join("second"));
     let mut first = DsProcess::start(&first_dir, &db.url, common::DOMAIN);
-    // Replicas of one domain share its signing key (the groups' external sender).
-    std::fs::create_dir_all(&second_dir).unwrap();
-    std::fs::copy(
-        first_dir.join("ds-signing-key"),
-        second_dir.join("ds-signing-key"),
-    )
-    .unwrap();
+    // Replicas of one domain share its signing keys (the groups' external
+    // sender): the keyring directory is copied.
+    let keys = second_dir.join("ds-keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    for file in std::fs::read_dir(first_dir.join("ds-keys")).unwrap() {
+        let file = file.unwrap();
+        std::fs::copy(file.path(), keys.join(file.file_name())).unwrap();
+    }
     let mut second = DsProcess::start(&second_dir, &db.url, common::DOMAIN);
     let conns = [
         H2::connect(first.public, &first.cert).await.unwrap(),

@@ -186,6 +186,8 @@ fn ds_ctx(ds: &Ds) -> ds_core::group::EngineContext {
         Domain::new(common::DOMAIN).unwrap(),
         ds.ctx.ds_signature_key().as_slice().to_vec(),
     )
+    // The vouchers of the test's clients of other domains check out.
+    .with_voucher_keys(std::sync::Arc::new(common::KnownKeys::of_known_domains()))
 }
 
 /// Runs a future to completion from synchronous test code inside the runtime.
