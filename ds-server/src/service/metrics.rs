@@ -23,8 +23,12 @@ pub const REGISTERED_CLIENTS: &str = "mimi_ds_registered_clients";
 /// Gauge of groups whose state this process keeps in memory.
 pub const CACHED_GROUPS: &str = "mimi_ds_cached_groups";
 
-/// Gauge of fan-outs to other domains waiting for delivery.
-pub const OUTBOX_DEPTH: &str = "mimi_ds_outbox_depth";
+/// Gauge of fan-outs waiting for delivery, all destinations together (the
+/// sender reports `mimi_ds_outbox_depth{destination}` per destination).
+pub const OUTBOX_PENDING: &str = "mimi_ds_outbox_pending";
+
+/// Gauge of other domains' groups this DS keeps a replica of.
+pub const REPLICA_GROUPS: &str = "mimi_ds_replica_groups";
 
 /// Records `entries` log entries stored by one committed append or commit.
 /// Call it after the transaction committed, never before.
@@ -56,7 +60,8 @@ pub async fn sample_gauges(service: &DsService) -> Result<(), super::OperatorErr
     metrics::gauge!(GROUPS).set(value(status.groups));
     metrics::gauge!(REGISTERED_CLIENTS).set(value(status.registered_clients));
     metrics::gauge!(CACHED_GROUPS).set(status.cached_groups as f64);
-    metrics::gauge!(OUTBOX_DEPTH).set(value(status.outbox_depth));
+    metrics::gauge!(OUTBOX_PENDING).set(value(status.outbox_depth));
+    metrics::gauge!(REPLICA_GROUPS).set(value(status.replica_groups));
     Ok(())
 }
 

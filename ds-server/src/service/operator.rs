@@ -23,6 +23,10 @@ pub struct Status {
     pub cached_groups: usize,
     /// Fan-outs to other domains waiting for delivery.
     pub outbox_depth: u64,
+    /// Other domains' groups of which this DS keeps a replica for its clients.
+    pub replica_groups: u64,
+    /// Fan-outs other domains refused for good (kept for the operator).
+    pub dead_letters: u64,
     /// `sqlite` or `postgres`.
     pub database: String,
 }
@@ -38,6 +42,8 @@ impl DsService {
             registered_clients: store.client_count().await?,
             cached_groups: self.inner.cache.len(),
             outbox_depth: store.outbox_depth().await?,
+            replica_groups: store.replica_group_count().await?,
+            dead_letters: store.dead_letter_count().await?,
             database: store.backend().name().to_owned(),
         })
     }

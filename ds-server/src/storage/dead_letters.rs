@@ -2,6 +2,8 @@
 //! they stop blocking the destination, and kept with the refusal for the
 //! operator (nothing re-sends them).
 
+use sqlx::AnyConnection;
+
 use super::numbers::{from_db, len_to_db, to_db};
 use super::{StorageError, Store, Timestamp};
 
@@ -100,4 +102,24 @@ impl Store {
             )
             .collect()
     }
+
+    /// How many fan-outs were given up on and are still kept (a status figure).
+    pub async fn dead_letter_count(&self) -> Result<u64, StorageError> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox_dead_letters")
+            .fetch_one(&self.pool)
+            .await?;
+        from_db(count, "dead letter count")
+    }
+}
+
+/// Forgets dead letters given up before `cutoff` (the log retention: they are
+/// kept as long as the entries they carried would have been).
+pub(super) async fn purge(conn: &mut AnyConnection, cutoff: i64) -> Result<u64, StorageError> {
+    Ok(
+        sqlx::query("DELETE FROM outbox_dead_letters WHERE dropped_at < $1")
+            .bind(cutoff)
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
 }

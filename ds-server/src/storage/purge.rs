@@ -102,6 +102,7 @@ impl Store {
         .await?
         .rows_affected();
         super::replica::purge_welcome_marks(tx.conn(), cutoff).await?;
+        super::dead_letters::purge(tx.conn(), cutoff).await?;
         report.key_packages = sqlx::query("DELETE FROM key_packages WHERE not_after <= $1")
             .bind(now)
             .execute(tx.conn())

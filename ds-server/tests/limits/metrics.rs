@@ -137,6 +137,7 @@ async fn traffic_and_storage_appear_in_metrics() {
     );
     at_least(r#"mimi_ds_purged_total{what="nonces"}"#, 0.0);
     at_least("mimi_ds_cached_groups ", 0.0);
-    at_least("mimi_ds_outbox_depth ", 0.0);
+    at_least("mimi_ds_outbox_pending ", 0.0);
+    at_least("mimi_ds_replica_groups ", 0.0);
     server.stop().await;
 }
