@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use ds_core::group::{EngineContext, voucher_issuers};
+use ds_core::group::{EngineContext, voucher_issuers, voucher_key_ids};
 use ds_core::queue::{sign_vouched_request, verify_vouched_client};
 use ds_core::wire::*;
 use openmls::prelude::{Extension, KeyPackage, UnknownExtension};
@@ -319,6 +319,12 @@ fn a_vouched_client_of_a_member_user_joins_externally() {
     let update = laptop.external_join(&info);
     let join = anonymous(DsRequestBody::ExternalJoin(update_request(update)));
     assert_eq!(voucher_issuers(&join, &own()), vec![ds_b()]);
+    let voucher = laptop.voucher.clone().unwrap();
+    assert_eq!(
+        voucher_key_ids(&join, &own()),
+        vec![(ds_b(), voucher.key_id.as_slice().to_vec())],
+        "the joiner's leaf voucher names the key to know"
+    );
     let outcome = w.process(&join).unwrap();
     w.fan_out(&outcome, usize::MAX);
     w.clients.push(laptop);
@@ -447,6 +453,16 @@ fn voucher_issuers_names_the_foreign_domains_of_new_members() {
         vec![ds_b(), Domain::new("ds-c.example").unwrap()],
         "distinct, in order, own domain left out"
     );
+    // The key ids their vouchers name, once per (issuer, id).
+    let ids = voucher_key_ids(&request, &own());
+    let expected: Vec<_> = [&new[0], &new[1]]
+        .iter()
+        .map(|c| {
+            let v = c.voucher.clone().unwrap();
+            (v.issuer.clone(), v.key_id.as_slice().to_vec())
+        })
+        .collect();
+    assert_eq!(ids, expected);
     w.clients[0].discard();
     // Only own-domain members: nothing to fetch.
     let (request, _) = add_request_for(
@@ -474,6 +490,7 @@ fn voucher_issuers_names_the_foreign_domains_of_new_members() {
         garbage.commit = Bytes::new(update.commit.as_slice()[..cut].to_vec()).unwrap();
         let request = anonymous(DsRequestBody::ExternalJoin(update_request(garbage.clone())));
         assert!(voucher_issuers(&request, &own()).is_empty());
+        assert!(voucher_key_ids(&request, &own()).is_empty());
     }
     garbage.commit = Bytes::new(vec![0xff; 64]).unwrap();
     let request = anonymous(DsRequestBody::AddUsers(add_request(garbage, vec![])));

@@ -32,7 +32,7 @@ pub use auth::{
 };
 pub use context::{EngineContext, UnixSeconds};
 pub use effects::{Effect, Outcome};
-pub use issuers::voucher_issuers;
+pub use issuers::{voucher_issuers, voucher_key_ids};
 pub use passive::{Handshake, PassiveGroup};
 pub use roster::{Roster, client_of};
 pub use rules::CONNECTION_KEY_PACKAGE_EXTENSION;

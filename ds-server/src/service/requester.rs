@@ -80,16 +80,25 @@ impl DsService {
     }
 
     /// Fetches (or finds cached) the signing keys of every other domain whose
-    /// clients `request` adds, so the engine can check their vouchers. A
-    /// domain whose keys cannot be had refuses the request with
+    /// clients `request` adds, so the engine can check their vouchers; a key
+    /// id a voucher names and the cache lacks (the domain rotated) is
+    /// refetched. A domain whose keys cannot be had refuses the request with
     /// `PeerUnavailable`: retrying later may succeed.
     pub(super) async fn fetch_voucher_keys(&self, request: &DsRequest) -> Result<(), DsError> {
-        let issuers = ds_core::group::voucher_issuers(request, self.inner.ctx.domain());
-        if issuers.is_empty() || self.peering().is_none() {
+        if self.peering().is_none() {
             return Ok(());
         }
+        let own = self.inner.ctx.domain();
+        let issuers = ds_core::group::voucher_issuers(request, own);
         for domain in &issuers {
             self.keys_of(domain).await?;
+        }
+        for (domain, key_id) in ds_core::group::voucher_key_ids(request, own) {
+            // An id still unknown after the refetch is the engine's to refuse.
+            match self.keys_with(&domain, &key_id).await {
+                Err(e) if e.code == DsErrorCode::PeerUnavailable => return Err(e),
+                _ => {}
+            }
         }
         Ok(())
     }
