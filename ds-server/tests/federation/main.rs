@@ -8,6 +8,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
 
+#[path = "../storage/support.rs"]
+#[allow(dead_code, unused_macros, unused_imports)]
+mod support;
+
 #[path = "../transport/support.rs"]
 #[allow(dead_code)]
 mod transport;
@@ -39,9 +43,15 @@ mod node;
 mod pki;
 mod poll;
 mod proxy;
+mod traffic;
+mod tune;
 mod world;
 
 mod faults;
 mod hostile;
 mod lifecycle;
 mod rotation;
+
+mod batches;
+mod dead_letters;
+mod replicas;

@@ -167,6 +167,12 @@ impl Node {
         self.child = Some(child);
     }
 
+    /// The id of the running process (fan-out lease holders are named
+    /// after it).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// SIGKILL: the process gets no chance to flush or finish anything.
     pub fn kill9(&mut self) {
         let mut child = self.child.take().expect("not running");
