@@ -28,6 +28,10 @@ pub const FANOUT_RECEIVED_TOTAL: &str = "mimi_ds_fanout_received_total";
 /// or `duplicate` (stored before).
 pub const FANOUT_ENTRIES_TOTAL: &str = "mimi_ds_fanout_entries_total";
 
+/// Counter of fan-out recipients of this domain that are not registered here
+/// (deleted clients), left out of the stored entries.
+pub const FANOUT_UNKNOWN_RECIPIENTS_TOTAL: &str = "mimi_ds_fanout_unknown_recipients_total";
+
 /// Where the guest DS gets a sender's published signing keys (the caller's
 /// cache over `ds_signature_public_key`). A trait rather than a closure so
 /// that the returned future is known to be `Send`, as a server needs.
@@ -98,8 +102,8 @@ impl DsService {
             .await?;
         verify_fanout_signature(request, &keys, now.unix_secs())?;
         check_groups(request)?;
-        self.check_recipients(request, own).await?;
-        let entries = self.replica_entries(request)?;
+        let gone = self.unknown_recipients(request, own).await?;
+        let entries = self.replica_entries(request, &gone)?;
 
         let outcome = match self
             .inner
@@ -130,13 +134,16 @@ impl DsService {
         Ok(())
     }
 
-    /// Every recipient is a registered client of this DS: one storage read
-    /// for all of them.
-    async fn check_recipients(
+    /// Every recipient is a client of this DS's domain (`NotLocalRecipient`
+    /// otherwise); returns those that are not registered here (deleted, or
+    /// never registered), which have no queue to store for: one storage read
+    /// for all of them. They are left out rather than refused, so that one
+    /// deleted client does not cut its group mates off (spec §11.2).
+    async fn unknown_recipients(
         &self,
         request: &DsFanoutRequest,
         own: &Domain,
-    ) -> Result<(), DsError> {
+    ) -> Result<BTreeSet<String>, DsError> {
         let mut clients = BTreeSet::new();
         for entry in request.entries.as_slice() {
             for DsFanoutRecipient::ClientIdentifier(client) in entry.recipients.as_slice() {
@@ -153,17 +160,24 @@ impl DsService {
             .unregistered_clients(&clients)
             .await
             .map_err(internal)?;
-        match unknown.first() {
-            Some(client) => Err(not_local(client)),
-            None => Ok(()),
+        if !unknown.is_empty() {
+            metrics::counter!(FANOUT_UNKNOWN_RECIPIENTS_TOTAL).increment(unknown.len() as u64);
+            tracing::info!(sender = %request.sender, clients = ?unknown,
+                "fan-out names clients not registered here; left out");
         }
+        Ok(unknown.into_iter().collect())
     }
 
     /// The entries as storage takes them: recipient lists expanded, Welcome
-    /// digests computed. An empty list of a group message means the set of
-    /// the same group's previous group message in this request; the first
-    /// group message of each group, and every Welcome, must list them.
-    fn replica_entries(&self, request: &DsFanoutRequest) -> Result<Vec<ReplicaEntry>, DsError> {
+    /// digests computed, clients in `gone` left out (an entry left with no
+    /// recipient is not stored). An empty list of a group message means the
+    /// set of the same group's previous group message in this request; the
+    /// first group message of each group, and every Welcome, must list them.
+    fn replica_entries(
+        &self,
+        request: &DsFanoutRequest,
+        gone: &BTreeSet<String>,
+    ) -> Result<Vec<ReplicaEntry>, DsError> {
         let mut previous: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         let mut entries = Vec::with_capacity(request.entries.len());
         for entry in request.entries.as_slice() {
@@ -196,6 +210,13 @@ impl DsService {
                     (ReplicaKind::Welcome { digest }, listed)
                 }
             };
+            let recipients: Vec<String> = recipients
+                .into_iter()
+                .filter(|client| !gone.contains(client))
+                .collect();
+            if recipients.is_empty() {
+                continue;
+            }
             entries.push(ReplicaEntry {
                 group_id: group.to_owned(),
                 seq: entry.sequence,

@@ -143,14 +143,35 @@ async fn hostile_fanouts_and_unvouched_key_packages_are_refused() {
     )
     .await;
 
-    // Recipients that are not B's clients.
-    for (what, recipient) in [
-        ("a client of A", ALICE),
-        ("an unregistered client of B", "nobody@ds-b.test/phone"),
-    ] {
-        let batch = good(vec![entry(forged, 1, &[ZED, recipient], &texts[0])]);
-        refused(&mut w, what, &batch, DsErrorCode::NotLocalRecipient).await;
-    }
+    // A recipient that is not B's client: refused whole.
+    let batch = good(vec![entry(forged, 1, &[ZED, ALICE], &texts[0])]);
+    refused(
+        &mut w,
+        "a client of A",
+        &batch,
+        DsErrorCode::NotLocalRecipient,
+    )
+    .await;
+    // A client of B's domain that B does not know (deleted, or never
+    // registered) has no queue: left out, so an entry naming only such
+    // clients is accepted and stores nothing (spec §11.2 check 8).
+    let before = b_queues(&mut w).await;
+    let unknown = good(vec![entry(
+        forged,
+        1,
+        &["nobody@ds-b.test/phone"],
+        &texts[0],
+    )]);
+    assert_eq!(
+        w.b.endpoint().fanout(&unknown).await,
+        DsFanoutResponseBody::Ok,
+        "an unregistered client of B"
+    );
+    assert_eq!(
+        b_queues(&mut w).await,
+        before,
+        "stored something for an unregistered client"
+    );
 
     // The first entry of a group must name its recipients.
     let nameless = good(vec![entry(forged, 1, &[], &texts[0])]);

@@ -22,6 +22,7 @@ use crate::support::{TestDb, on_both_backends};
 on_both_backends!(
     an_accepted_fanout_reaches_the_queues_once_and_wakes_listeners,
     each_refusal_comes_in_check_order_and_stores_nothing,
+    recipients_not_registered_here_are_left_out,
 );
 
 const OWNER: &str = "ds-b.example";
@@ -253,14 +254,13 @@ enum Fault {
     UnknownKey,
     BadSignature,
     ForeignGroup,
-    UnregisteredRecipient,
     RemoteRecipient,
     FirstListsNoRecipients,
     WelcomeListsNoRecipients,
     Conflict,
 }
 
-const FAULTS: [(Fault, DsErrorCode); 13] = [
+const FAULTS: [(Fault, DsErrorCode); 12] = [
     (Fault::Version, DsErrorCode::UnsupportedVersion),
     (Fault::Destination, DsErrorCode::WrongDestination),
     (Fault::OwnSender, DsErrorCode::NotOwningDomain),
@@ -269,7 +269,6 @@ const FAULTS: [(Fault, DsErrorCode); 13] = [
     (Fault::UnknownKey, DsErrorCode::UnknownSigningKey),
     (Fault::BadSignature, DsErrorCode::InvalidDsSignature),
     (Fault::ForeignGroup, DsErrorCode::NotOwningDomain),
-    (Fault::UnregisteredRecipient, DsErrorCode::NotLocalRecipient),
     (Fault::RemoteRecipient, DsErrorCode::NotLocalRecipient),
     (Fault::FirstListsNoRecipients, DsErrorCode::MalformedMessage),
     (
@@ -302,14 +301,6 @@ fn faulty(owner: &Owner, first: Fault) -> DsFanoutRequest {
             3,
             FanoutEntryKind::Welcome,
             &["zed@ds-c.example/1"],
-            "w",
-        ));
-    }
-    if has(Fault::UnregisteredRecipient) {
-        entries.push(entry(
-            3,
-            FanoutEntryKind::Welcome,
-            &["zed@ds-a.example/1"],
             "w",
         ));
     }
@@ -391,6 +382,46 @@ async fn each_refusal_comes_in_check_order_and_stores_nothing(db: TestDb) {
     assert_eq!(
         service.receive_fanout(&fixed, &keys).await,
         DsFanoutResponseBody::Ok
+    );
+    assert_eq!(db.store.log_len(GROUP).await.unwrap(), 2);
+}
+
+/// A recipient of this domain that is not registered here (a deleted
+/// client) has no queue: it is left out, its group mates still get the
+/// entries, and an entry left with no recipient is not stored.
+async fn recipients_not_registered_here_are_left_out(db: TestDb) {
+    const GONE: &str = "zed@ds-a.example/1";
+    let service = service(&db).await;
+    let owner = Owner::new();
+    let keys = owner.published();
+    let batch = owner.sign(request(vec![
+        entry(1, FanoutEntryKind::GroupMessage, &[DAN, GONE], "m1"),
+        entry(2, FanoutEntryKind::GroupMessage, &[], "m2"),
+        entry(3, FanoutEntryKind::Welcome, &[GONE], "welcome for nobody"),
+        entry(3, FanoutEntryKind::GroupMessage, &[GONE], "m3 for nobody"),
+    ]));
+    assert_eq!(
+        service.receive_fanout(&batch, &keys).await,
+        DsFanoutResponseBody::Ok
+    );
+    assert_eq!(db.store.log_len(GROUP).await.unwrap(), 2, "m1, m2 only");
+    assert_eq!(db.rows("replica_welcomes").await, 0);
+    assert_eq!(db.rows("inbox_entries").await, 0);
+    assert_eq!(
+        db.rows("memberships").await,
+        1,
+        "dan's only: nothing is kept for an unknown client"
+    );
+    // A client of another domain is still refused, whole batch.
+    let foreign = owner.sign(request(vec![entry(
+        4,
+        FanoutEntryKind::GroupMessage,
+        &[DAN, "zed@ds-c.example/1"],
+        "m4",
+    )]));
+    assert_eq!(
+        code(&service.receive_fanout(&foreign, &keys).await),
+        Some(DsErrorCode::NotLocalRecipient)
     );
     assert_eq!(db.store.log_len(GROUP).await.unwrap(), 2);
 }
