@@ -39,7 +39,21 @@ pub async fn build(pool: &Pool, tag: &str, size: usize, active: usize) -> Group 
 /// Like [`build`], with these clients as members 1.. (they join); the
 /// other members are fresh clients that never do.
 pub async fn build_with(pool: &Pool, tag: &str, size: usize, joiners: Vec<Client>) -> Group {
+    build_mixed(pool, tag, size, joiners, Vec::new()).await
+}
+
+/// Like [`build_with`] with `size` members of this domain, plus the
+/// clients of `foreign` key packages (other domains' clients, whose leaves
+/// carry their home DS's voucher), added in the same commit.
+pub async fn build_mixed(
+    pool: &Pool,
+    tag: &str,
+    size: usize,
+    joiners: Vec<Client>,
+    foreign: Vec<KeyPackage>,
+) -> Group {
     let started = Instant::now();
+    let foreign_count = foreign.len();
     let active = joiners.len() + 1;
     assert!(active <= size.max(1), "more joiners than members");
     let external = external_senders(pool).await;
@@ -64,9 +78,10 @@ pub async fn build_with(pool: &Pool, tag: &str, size: usize, joiners: Vec<Client
     roster.extend(joiners.iter().map(|c| c.id.as_str().to_owned()));
     roster.extend((active..size).map(|i| client_id(tag, i)));
     let mut members = vec![creator];
-    if size > 1 {
+    if size + foreign_count > 1 {
         let mut packages: Vec<KeyPackage> = joiners.iter().map(Client::key_package).collect();
         packages.extend(key_packages(&roster[active..]));
+        packages.extend(foreign);
         let t = Instant::now();
         let (update, welcome) = members[0].commit_with(|cb| cb.propose_adds(packages));
         let welcome = welcome.expect("an add commit has a Welcome");
@@ -80,7 +95,7 @@ pub async fn build_with(pool: &Pool, tag: &str, size: usize, joiners: Vec<Client
         assert!(matches!(added, DsResponseBody::Ok), "add_users: {added:?}");
         eprintln!(
             "load: group {tag}: {} adds in one commit (client {commit_time:.0?}, DS {:.0?})",
-            size - 1,
+            size + foreign_count - 1,
             t.elapsed()
         );
         members[0].merge();
@@ -90,7 +105,9 @@ pub async fn build_with(pool: &Pool, tag: &str, size: usize, joiners: Vec<Client
         }
     }
     eprintln!(
-        "load: group {tag}: {size} members ({active} active) built in {:.1?}",
+        "load: group {tag}: {} members ({active} active, {foreign_count} of other domains) \
+         built in {:.1?}",
+        size + foreign_count,
         started.elapsed()
     );
     Group { id, members }

@@ -12,7 +12,13 @@
 //! cargo bench -p ds-server --bench load -- send --members 100 --concurrency 64 --seconds 10
 //! cargo bench -p ds-server --bench load -- commit --members 1000 --commits 50
 //! cargo bench -p ds-server --bench load -- drain --entries 100000
+//! cargo bench -p ds-server --bench load -- federate --members 100 --remote-share 0.5 \
+//!     --concurrency 64 --seconds 10 [--rate R] [--batch N]
 //! ```
+//!
+//! `federate` starts two servers instead, `ds-a.example` and
+//! `ds-b.example`, with certificates of a CA the bench makes, each trusting
+//! it and listing the other as a peer on loopback.
 //!
 //! Each scenario prints one `load <scenario> key=value ...` line per phase
 //! on stdout; progress goes to stderr.
@@ -22,10 +28,15 @@
 mod common;
 
 mod commit;
+mod domains;
 mod drain;
 mod drive;
+mod federate;
+mod fedgroup;
 mod group;
 mod net;
+mod observe;
+mod pki;
 mod push;
 mod send;
 mod server;
@@ -69,13 +80,16 @@ enum Scenario {
     Drain(drain::DrainArgs),
     /// Send-to-push latency over the live-push WebSocket.
     Push(push::PushArgs),
+    /// Messages from one domain's DS to another's members (two servers).
+    Federate(federate::FederateArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let Some(scenario) = cli.scenario else {
         eprintln!(
-            "load: no scenario given (send, commit, drain, push); see `--help`. Nothing to do."
+            "load: no scenario given (send, commit, drain, push, federate); see `--help`. \
+             Nothing to do."
         );
         return;
     };
@@ -84,6 +98,16 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    if let Scenario::Federate(args) = &scenario {
+        federated(
+            &runtime,
+            &cli.server_log,
+            &cli.server_env,
+            cli.connections,
+            args,
+        );
+        return;
+    }
     let server = server::Server::start(
         cli.database_url.as_deref(),
         &cli.server_log,
@@ -102,8 +126,41 @@ fn main() {
             Scenario::Commit(args) => commit::run(&pool, args).await,
             Scenario::Drain(args) => drain::run(&pool, args).await,
             Scenario::Push(args) => push::run(&server, &pool, args).await,
+            Scenario::Federate(_) => unreachable!("started above"),
         }
     });
     drop(runtime);
     drop(server);
+}
+
+/// Runs `federate`: two servers, a connection pool to each.
+fn federated(
+    runtime: &tokio::runtime::Runtime,
+    log_filter: &str,
+    server_env: &[String],
+    connections: usize,
+    args: &federate::FederateArgs,
+) {
+    let mut a_env = server_env.to_vec();
+    a_env.extend(args.a_env());
+    let domains = domains::Domains::start(&domains::Settings {
+        log_filter,
+        a_env: &a_env,
+        b_env: server_env,
+    });
+    for (name, server) in [(domains::A, &domains.a), (domains::B, &domains.b)] {
+        eprintln!(
+            "load: {name}: mimi-ds pid {} on {} (admin {}, data in {})",
+            server.pid(),
+            server.public,
+            server.admin,
+            server.dir.path().display()
+        );
+    }
+    runtime.block_on(async {
+        let a = net::Pool::connect_to(domains.a.public, &domains.ca, domains::A, connections);
+        let b = net::Pool::connect_to(domains.b.public, &domains.ca, domains::B, 1);
+        let (a, b) = (a.await, b.await);
+        federate::run(&domains, &a, &b, args).await;
+    });
 }

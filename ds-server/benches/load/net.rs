@@ -50,7 +50,7 @@ pub struct Pool {
     senders: Arc<Vec<SendRequest<Full<Bytes>>>>,
 }
 
-/// A client TLS configuration trusting exactly the server's certificate, TLS
+/// A client TLS configuration trusting exactly the certificates in `cert`, TLS
 /// 1.3 only, offering only the protocol `alpn`.
 pub fn tls_config(cert: &Path, alpn: &[u8]) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
@@ -70,12 +70,23 @@ pub fn tls_config(cert: &Path, alpn: &[u8]) -> Arc<rustls::ClientConfig> {
 impl Pool {
     /// Opens `connections` HTTP/2 connections to `address`.
     pub async fn connect(address: SocketAddr, cert: &Path, connections: usize) -> Pool {
-        let connector = TlsConnector::from(tls_config(cert, b"h2"));
+        Pool::connect_to(address, cert, "localhost", connections).await
+    }
+
+    /// Opens `connections` HTTP/2 connections to `address`, verifying a
+    /// certificate for `name` under `roots` (a certificate or CA, PEM).
+    pub async fn connect_to(
+        address: SocketAddr,
+        roots: &Path,
+        name: &str,
+        connections: usize,
+    ) -> Pool {
+        let connector = TlsConnector::from(tls_config(roots, b"h2"));
         let mut senders = Vec::with_capacity(connections);
         for _ in 0..connections.max(1) {
             let tcp = TcpStream::connect(address).await.expect("TCP connect");
             tcp.set_nodelay(true).expect("TCP_NODELAY");
-            let name = ServerName::try_from("localhost").expect("server name");
+            let name = ServerName::try_from(name.to_owned()).expect("server name");
             let tls = connector.connect(name, tcp).await.expect("TLS handshake");
             assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]), "ALPN h2");
             let (sender, connection) =

@@ -16,6 +16,8 @@ pub struct Server {
     child: Child,
     /// Public HTTPS listener.
     pub public: SocketAddr,
+    /// Plain-HTTP admin listener (status, metrics).
+    pub admin: SocketAddr,
     /// The self-signed development certificate the server presents.
     pub cert: PathBuf,
     /// Data directory (SQLite file, certificate, signing key, server log).
@@ -24,7 +26,7 @@ pub struct Server {
 
 /// Where the server binary is: `$MIMI_DS_BIN`, else the `mimi-ds` that
 /// cargo built for this bench (`target/release/mimi-ds`).
-fn binary() -> PathBuf {
+pub fn binary() -> PathBuf {
     std::env::var_os("MIMI_DS_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mimi-ds")))
@@ -35,6 +37,24 @@ impl Server {
     /// `database_url` (e.g. PostgreSQL) when given; `extra` are further
     /// `MIMI_DS__*` settings (`KEY=VALUE`).
     pub fn start(database_url: Option<&str>, log_filter: &str, extra: &[String]) -> Server {
+        let dir = tempfile::tempdir().expect("temp data dir");
+        let mut command = Command::new(binary());
+        command
+            .arg("serve")
+            .env("MIMI_DS__DOMAIN", DOMAIN)
+            .env("MIMI_DS__DATA_DIR", dir.path())
+            .env("MIMI_DS__LISTEN__ADDRESS", "127.0.0.1:0")
+            .env("MIMI_DS__ADMIN__ADDRESS", "127.0.0.1:0")
+            .env("MIMI_DS__LOG__FILTER", log_filter);
+        if let Some(url) = database_url {
+            command.env("MIMI_DS__DATABASE_URL", url);
+        }
+        Server::spawn(command, dir, extra)
+    }
+
+    /// Starts `command` (a `mimi-ds serve` whose data directory is `dir`)
+    /// with `extra` settings (`KEY=VALUE`) and waits for its announcement.
+    pub fn spawn(mut command: Command, dir: tempfile::TempDir, extra: &[String]) -> Server {
         let bin = binary();
         assert!(
             bin.is_file(),
@@ -42,16 +62,8 @@ impl Server {
              or set MIMI_DS_BIN",
             bin.display()
         );
-        let dir = tempfile::tempdir().expect("temp data dir");
         let log = std::fs::File::create(dir.path().join("server.log")).expect("server log file");
-        let mut command = Command::new(&bin);
         command
-            .arg("serve")
-            .env("MIMI_DS__DOMAIN", DOMAIN)
-            .env("MIMI_DS__DATA_DIR", dir.path())
-            .env("MIMI_DS__LISTEN__ADDRESS", "127.0.0.1:0")
-            .env("MIMI_DS__ADMIN__ADDRESS", "127.0.0.1:0")
-            .env("MIMI_DS__LOG__FILTER", log_filter)
             // The generator stands for many clients behind one address.
             .env("MIMI_DS__LIMITS__REQUESTS_PER_SECOND_PER_ADDRESS", "0")
             .env_remove("RUST_LOG")
@@ -62,9 +74,6 @@ impl Server {
             let (key, value) = setting.split_once('=').expect("--server-env KEY=VALUE");
             command.env(key, value);
         }
-        if let Some(url) = database_url {
-            command.env("MIMI_DS__DATABASE_URL", url);
-        }
         let mut child = command.spawn().expect("spawn mimi-ds");
         let stdout = child.stdout.take().expect("child stdout");
         let (lines, announced) = std::sync::mpsc::channel();
@@ -74,27 +83,30 @@ impl Server {
                 let _ = lines.send(line);
             }
         });
-        let (mut public, mut cert) = (None, None);
+        let (mut public, mut admin, mut cert) = (None, None, None);
         let deadline = Instant::now() + Duration::from_secs(60);
-        while public.is_none() || cert.is_none() {
+        while public.is_none() || admin.is_none() || cert.is_none() {
             let left = deadline.saturating_duration_since(Instant::now());
             let Ok(line) = announced.recv_timeout(left) else {
                 break;
             };
             if let Some(rest) = line.strip_prefix("mimi-ds: TLS certificate ") {
                 cert = Some(PathBuf::from(rest.trim()));
+            } else if let Some(rest) = line.strip_prefix("mimi-ds: admin listening on http://") {
+                admin = Some(rest.trim().parse().expect("announced admin address"));
             } else if let Some((_, url)) = line.split_once(" listening on https://") {
                 let address = url.split('/').next().unwrap_or_default();
                 public = Some(address.parse().expect("announced address"));
             }
         }
-        let (Some(public), Some(cert)) = (public, cert) else {
+        let (Some(public), Some(admin), Some(cert)) = (public, admin, cert) else {
             let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
-            panic!("mimi-ds did not announce its address; its log:\n{log}");
+            panic!("mimi-ds did not announce its addresses; its log:\n{log}");
         };
         Server {
             child,
             public,
+            admin,
             cert,
             dir,
         }

@@ -34,20 +34,22 @@ impl Tally {
         self.refused.values().sum()
     }
 
+    /// The latency at quantile `q` (nearest rank; 0 when there are none).
+    pub fn quantile(&mut self, q: f64) -> Duration {
+        self.latencies.sort_unstable();
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let rank = (q * self.latencies.len() as f64).ceil() as usize;
+        self.latencies[rank.clamp(1, self.latencies.len()) - 1]
+    }
+
     /// Latency percentiles of this tally.
     pub fn percentiles(&mut self) -> Percentiles {
-        self.latencies.sort_unstable();
-        let at = |q: f64| -> Duration {
-            if self.latencies.is_empty() {
-                return Duration::ZERO;
-            }
-            let rank = (q * self.latencies.len() as f64).ceil() as usize;
-            self.latencies[rank.clamp(1, self.latencies.len()) - 1]
-        };
         Percentiles {
-            p50: at(0.50),
-            p99: at(0.99),
-            p999: at(0.999),
+            p50: self.quantile(0.50),
+            p99: self.quantile(0.99),
+            p999: self.quantile(0.999),
             max: self.latencies.last().copied().unwrap_or_default(),
         }
     }
@@ -62,7 +64,8 @@ pub struct Percentiles {
     pub max: Duration,
 }
 
-fn ms(d: Duration) -> f64 {
+/// Milliseconds, for printing.
+pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 

@@ -18,14 +18,25 @@ pub async fn connect(
     cert: &Path,
     path: &str,
 ) -> WebSocketStream<TlsStream<TcpStream>> {
+    connect_to(address, cert, "localhost", path).await
+}
+
+/// Opens a WebSocket to `path` on the server, verifying a certificate for
+/// `name` under `roots`.
+pub async fn connect_to(
+    address: SocketAddr,
+    roots: &Path,
+    name: &str,
+    path: &str,
+) -> WebSocketStream<TlsStream<TcpStream>> {
     let tcp = TcpStream::connect(address).await.expect("TCP connect");
     tcp.set_nodelay(true).expect("TCP_NODELAY");
-    let name = ServerName::try_from("localhost").expect("server name");
-    let tls = TlsConnector::from(tls_config(cert, b"http/1.1"))
-        .connect(name, tcp)
+    let server_name = ServerName::try_from(name.to_owned()).expect("server name");
+    let tls = TlsConnector::from(tls_config(roots, b"http/1.1"))
+        .connect(server_name, tcp)
         .await
         .expect("TLS handshake");
-    let url = format!("wss://localhost{path}");
+    let url = format!("wss://{name}{path}");
     let (socket, _response) = tokio_tungstenite::client_async(url, tls)
         .await
         .expect("WebSocket handshake");
