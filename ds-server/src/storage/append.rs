@@ -5,7 +5,7 @@
 
 use super::log::{LogRow, insert_rows};
 use super::numbers::{from_db, len_to_db, to_db};
-use super::outbox::{self, NewOutboxEntry};
+use super::outbox::{self, NewOutboxEntry, OutboxInsert};
 use super::{StorageError, Store, Timestamp};
 
 /// One application message to append to its group's log.
@@ -94,11 +94,26 @@ impl Store {
                 })
                 .collect();
             insert_rows(tx.conn(), &head.group_id, &rows, now).await?;
+            let mut outbox_rows = Vec::new();
             for (&index, seq) in run.iter().zip(first..) {
                 let item = &batch[index];
-                outbox::enqueue(tx.conn(), &item.outbox, &item.group_id, &[seq], now).await?;
+                for entry in &item.outbox {
+                    if entry.entry_index != 0 {
+                        return Err(StorageError::InvalidRequest(
+                            "an appended message writes one log entry; its outbox rows name entry 0",
+                        ));
+                    }
+                    outbox_rows.push(OutboxInsert {
+                        destination: &entry.destination,
+                        group_id: &item.group_id,
+                        seq,
+                        payload: &entry.payload,
+                    });
+                }
                 results[index] = Ok(from_db(seq, "log sequence number")?);
             }
+            // The run's fan-outs in one go, in log order (ids follow it).
+            outbox::insert(tx.conn(), &outbox_rows, now).await?;
         }
         tx.commit().await?;
         Ok(results)

@@ -64,23 +64,71 @@ pub(super) async fn enqueue(
     entry_seqs: &[i64],
     now: i64,
 ) -> Result<(), StorageError> {
-    for entry in entries {
-        let seq = entry_seqs
-            .get(entry.entry_index)
-            .ok_or(StorageError::InvalidRequest(
-                "an outbox entry names a log entry the operation does not write",
-            ))?;
-        sqlx::query(
-            "INSERT INTO outbox (destination, group_id, seq, payload, created_at)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&entry.destination)
-        .bind(group_id)
-        .bind(seq)
-        .bind(&entry.payload)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+    let rows = entries
+        .iter()
+        .map(|entry| {
+            let seq = entry_seqs
+                .get(entry.entry_index)
+                .ok_or(StorageError::InvalidRequest(
+                    "an outbox entry names a log entry the operation does not write",
+                ))?;
+            Ok(OutboxInsert {
+                destination: &entry.destination,
+                group_id,
+                seq: *seq,
+                payload: &entry.payload,
+            })
+        })
+        .collect::<Result<Vec<_>, StorageError>>()?;
+    insert(conn, &rows, now).await
+}
+
+/// One outbox row to write.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct OutboxInsert<'a> {
+    pub destination: &'a str,
+    pub group_id: &'a str,
+    pub seq: i64,
+    pub payload: &'a [u8],
+}
+
+/// Rows per INSERT statement (5 parameters each; SQLite allows 32766).
+const ROWS_PER_INSERT: usize = 400;
+
+/// Writes `rows` with a few multi-row INSERTs (ids are assigned in row order).
+pub(super) async fn insert(
+    conn: &mut AnyConnection,
+    rows: &[OutboxInsert<'_>],
+    now: i64,
+) -> Result<(), StorageError> {
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO outbox (destination, group_id, seq, payload, created_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let p = i * 5;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5
+            ));
+        }
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            query = query
+                .bind(row.destination)
+                .bind(row.group_id)
+                .bind(row.seq)
+                .bind(row.payload)
+                .bind(now);
+        }
+        query.execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -119,14 +167,24 @@ impl Store {
     /// Forgets fan-outs the destination acknowledged. Unknown ids are ignored,
     /// so a repeated acknowledgement is harmless. Returns how many were deleted.
     pub async fn outbox_delete(&self, ids: &[u64]) -> Result<u64, StorageError> {
+        let ids = ids
+            .iter()
+            .map(|&id| to_db(id, "outbox id"))
+            .collect::<Result<Vec<i64>, StorageError>>()?;
         let mut tx = self.begin_write().await?;
         let mut deleted = 0;
-        for &id in ids {
-            deleted += sqlx::query("DELETE FROM outbox WHERE id = $1")
-                .bind(to_db(id, "outbox id")?)
-                .execute(tx.conn())
-                .await?
-                .rows_affected();
+        // One statement per chunk: a delivered batch is deleted at once.
+        for chunk in ids.chunks(ROWS_PER_INSERT) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "DELETE FROM outbox WHERE id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            deleted += query.execute(tx.conn()).await?.rows_affected();
         }
         tx.commit().await?;
         Ok(deleted)

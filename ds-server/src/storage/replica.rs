@@ -69,6 +69,8 @@ struct Replica {
     next_seq: i64,
     /// Clients with an open membership interval, sorted.
     open: BTreeSet<String>,
+    /// Entries of this batch to write: (seq, message), in order.
+    pending: Vec<(i64, Vec<u8>)>,
 }
 
 impl Store {
@@ -111,9 +113,7 @@ impl Store {
             };
             let seq = to_db(entry.seq, "log sequence number")?;
             let fresh = match &entry.kind {
-                ReplicaKind::GroupMessage => {
-                    apply_message(tx.conn(), replica, entry, seq, now).await?
-                }
+                ReplicaKind::GroupMessage => apply_message(tx.conn(), replica, entry, seq).await?,
                 ReplicaKind::Welcome { digest } => {
                     mark_welcome(tx.conn(), &entry.group_id, seq, digest, now).await?
                 }
@@ -131,6 +131,7 @@ impl Store {
             }
         }
         for (group_id, replica) in &replicas {
+            write_pending(tx.conn(), group_id, replica, now).await?;
             sqlx::query("UPDATE groups SET next_seq = $1 WHERE group_id = $2")
                 .bind(replica.next_seq)
                 .bind(group_id)
@@ -258,53 +259,79 @@ async fn lock_replica(
     Ok(Replica {
         next_seq,
         open: open.into_iter().collect(),
+        pending: Vec::new(),
     })
 }
 
-/// Stores one log entry unless it is a duplicate; `false` for a duplicate.
+/// Takes one log entry unless it is a duplicate (`false`). New entries are
+/// only collected in `replica.pending` (written together by
+/// [`write_pending`]); membership changes are written at once. An entry at
+/// or past `next_seq` cannot be stored yet, so only older ones are looked up.
 async fn apply_message(
     conn: &mut AnyConnection,
     replica: &mut Replica,
     entry: &ReplicaEntry,
     seq: i64,
-    now: i64,
 ) -> Result<bool, StorageError> {
-    let stored: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT message FROM group_log WHERE group_id = $1 AND seq = $2")
-            .bind(&entry.group_id)
-            .bind(seq)
-            .fetch_optional(&mut *conn)
-            .await?;
-    if let Some(stored) = stored {
-        return if stored == entry.message {
-            Ok(false)
-        } else {
-            Err(StorageError::ConflictingEntry {
-                group_id: entry.group_id.clone(),
-                seq: entry.seq,
-            })
+    if seq < replica.next_seq {
+        let conflict = || StorageError::ConflictingEntry {
+            group_id: entry.group_id.clone(),
+            seq: entry.seq,
+        };
+        if let Some(pending) = replica.pending.iter().find(|(s, _)| *s == seq) {
+            return if pending.1 == entry.message {
+                Ok(false)
+            } else {
+                Err(conflict())
+            };
+        }
+        let stored: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT message FROM group_log WHERE group_id = $1 AND seq = $2")
+                .bind(&entry.group_id)
+                .bind(seq)
+                .fetch_optional(&mut *conn)
+                .await?;
+        return match stored {
+            Some(stored) if stored != entry.message => Err(conflict()),
+            // Stored, or received before and purged since: the owner sends
+            // each destination's entries of a group in order, so nothing
+            // new is older.
+            _ => Ok(false),
         };
     }
-    if seq < replica.next_seq {
-        // Received before and purged since: the owner sends each
-        // destination's entries of a group in order, so nothing new is older.
-        return Ok(false);
+    replica.pending.push((seq, entry.message.clone()));
+    if entry.recipients.len() != replica.open.len()
+        || entry.recipients.iter().any(|c| !replica.open.contains(c))
+    {
+        let recipients: BTreeSet<String> = entry.recipients.iter().cloned().collect();
+        let joined: Vec<String> = recipients.difference(&replica.open).cloned().collect();
+        let left: Vec<String> = replica.open.difference(&recipients).cloned().collect();
+        close_memberships(conn, &entry.group_id, &left, seq - 1).await?;
+        open_memberships(conn, &entry.group_id, &joined, seq).await?;
+        replica.open = recipients;
     }
-    let row = LogRow {
-        seq,
-        sender: None,
-        message: &entry.message,
-    };
-    insert_rows(conn, &entry.group_id, &[row], now).await?;
-
-    let recipients: BTreeSet<String> = entry.recipients.iter().cloned().collect();
-    let joined: Vec<String> = recipients.difference(&replica.open).cloned().collect();
-    let left: Vec<String> = replica.open.difference(&recipients).cloned().collect();
-    close_memberships(conn, &entry.group_id, &left, seq - 1).await?;
-    open_memberships(conn, &entry.group_id, &joined, seq).await?;
-    replica.open = recipients;
     replica.next_seq = seq + 1;
     Ok(true)
+}
+
+/// Writes the entries [`apply_message`] took for `group_id`, a few
+/// statements for the whole batch.
+async fn write_pending(
+    conn: &mut AnyConnection,
+    group_id: &str,
+    replica: &Replica,
+    now: i64,
+) -> Result<(), StorageError> {
+    let rows: Vec<LogRow<'_>> = replica
+        .pending
+        .iter()
+        .map(|(seq, message)| LogRow {
+            seq: *seq,
+            sender: None,
+            message,
+        })
+        .collect();
+    insert_rows(conn, group_id, &rows, now).await
 }
 
 /// Records a Welcome as received; `false` if it was before.
