@@ -29,7 +29,7 @@ pub const FANOUT_RECEIVED_TOTAL: &str = "mimi_ds_fanout_received_total";
 pub const FANOUT_ENTRIES_TOTAL: &str = "mimi_ds_fanout_entries_total";
 
 /// Counter of fan-out recipients of this domain that are not registered here
-/// (deleted clients), left out of the stored entries.
+/// (deleted clients), left out of the stored entries; labelled `sender`.
 pub const FANOUT_UNKNOWN_RECIPIENTS_TOTAL: &str = "mimi_ds_fanout_unknown_recipients_total";
 
 /// Where the guest DS gets a sender's published signing keys (the caller's
@@ -161,7 +161,8 @@ impl DsService {
             .await
             .map_err(internal)?;
         if !unknown.is_empty() {
-            metrics::counter!(FANOUT_UNKNOWN_RECIPIENTS_TOTAL).increment(unknown.len() as u64);
+            metrics::counter!(FANOUT_UNKNOWN_RECIPIENTS_TOTAL, "sender" => request.sender.as_str().to_owned())
+                .increment(unknown.len() as u64);
             tracing::info!(sender = %request.sender, clients = ?unknown,
                 "fan-out names clients not registered here; left out");
         }

@@ -145,7 +145,8 @@ impl Store {
     }
 
     /// Those of `clients` that are not registered here, sorted: a fan-out
-    /// naming any of them is refused. One read, a statement per few hundred
+    /// naming any of them stores nothing for
+    /// them. One read, a statement per few hundred
     /// clients (the databases bound the parameters of one statement).
     pub async fn unregistered_clients(
         &self,
