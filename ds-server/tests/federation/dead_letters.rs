@@ -16,6 +16,8 @@
 
 use std::process::Command;
 
+use http::{Method, StatusCode};
+
 use ds_core::wire::{DsErrorCode, DsFanoutResponseBody, QsResponseBody, QueuePositions};
 
 use crate::common::Received;
@@ -261,6 +263,17 @@ async fn a_conflicting_entry_is_dead_lettered_without_holding_up_the_guest() {
     assert_eq!(dropped.await, 1.0, "A's dropped counter");
     let all_dropped = w.a.counter("mimi_ds_fanout_dropped_total", &[DESTINATION]);
     assert_eq!(all_dropped.await, 1.0, "A dropped for another reason");
+    // The operator sees which entry and why.
+    let listed =
+        w.a.admin(Method::GET, "/admin/v1/dead-letters/ds-b.test")
+            .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let listed: serde_json::Value = serde_json::from_str(&listed.body).unwrap();
+    let letters = listed["dead_letters"].as_array().unwrap();
+    assert_eq!(letters.len(), 1, "{listed}");
+    assert_eq!(letters[0]["reason"], "ConflictingEntry", "{listed}");
+    assert_eq!(letters[0]["seq"], next, "{listed}");
+    assert_eq!(letters[0]["group_id"], w.gid().as_str(), "{listed}");
     // A batch of several rows (alice's entry `next` always follows c1 or
     // comes after the link opened) and then the row alone: two refusals.
     let refused =

@@ -7,6 +7,7 @@
 //! | `DELETE /admin/v1/users/{user_id}` | 200, JSON per deleted client; 404 if none |
 //! | `GET /admin/v1/status` | 200, JSON [`Status`](crate::service::Status) |
 //! | `POST /admin/v1/keys/rotate` | 200, JSON `{"key_id": hex}` of the new current DS signing key |
+//! | `GET /admin/v1/dead-letters/{domain}` | 200, JSON list of the oldest 100 fan-outs to `domain` given up on (spec §11.5) |
 //!
 //! A malformed id is 400, a failure of the service 500, each with a line of
 //! text saying why. Ids may be sent as is or percent-encoded.
@@ -14,7 +15,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use ds_core::wire::{ClientId, UserId};
+use ds_core::wire::{ClientId, Domain, UserId};
 use http::{Method, Response, StatusCode};
 use serde_json::json;
 
@@ -25,6 +26,8 @@ use crate::service::{DsService, OperatorError, Removal};
 pub(super) const PREFIX: &str = "/admin/v1/";
 
 const JSON: &str = "application/json";
+/// Dead letters listed per request at most (oldest first).
+const DEAD_LETTER_PAGE: usize = 100;
 const TEXT: &str = "text/plain; charset=utf-8";
 
 /// What the operator commands act on.
@@ -72,6 +75,12 @@ impl AdminOperations {
                 ),
             };
         }
+        if let Some(domain) = command.strip_prefix("dead-letters/") {
+            if method != Method::GET && method != Method::HEAD {
+                return responses::method_not_allowed("GET, HEAD");
+            }
+            return self.dead_letters(domain).await;
+        }
         if let Some(id) = command.strip_prefix("clients/") {
             if method != Method::DELETE {
                 return responses::method_not_allowed("DELETE");
@@ -85,6 +94,38 @@ impl AdminOperations {
             return self.delete_user(id).await;
         }
         responses::plain(StatusCode::NOT_FOUND, "no such admin command\n")
+    }
+
+    async fn dead_letters(&self, raw: &str) -> Response<Body> {
+        let domain = match percent_decode(raw).map(|d| Domain::new(&d)) {
+            Some(Ok(domain)) => domain,
+            Some(Err(e)) => return text(StatusCode::BAD_REQUEST, format!("{e}\n")),
+            None => return bad_encoding(),
+        };
+        let store = self.service.store();
+        match store
+            .outbox_dead_letters(domain.as_str(), DEAD_LETTER_PAGE)
+            .await
+        {
+            Ok(letters) => {
+                let listed: Vec<serde_json::Value> = letters
+                    .iter()
+                    .map(|l| {
+                        json!({
+                            "id": l.id,
+                            "group_id": l.group_id,
+                            "seq": l.seq,
+                            "reason": l.reason,
+                            "created_at": l.created_at.unix_secs(),
+                            "dropped_at": l.dropped_at.unix_secs(),
+                            "payload_bytes": l.payload.len(),
+                        })
+                    })
+                    .collect();
+                json_response(StatusCode::OK, &json!({ "dead_letters": listed }))
+            }
+            Err(e) => command_failed(&OperatorError::Storage(e)),
+        }
     }
 
     async fn delete_client(&self, raw: &str) -> Response<Body> {
