@@ -6,6 +6,7 @@ use sqlx::AnyConnection;
 
 use super::StorageError;
 use super::numbers::{from_db, len_to_db};
+use super::placeholders::values_rows;
 
 /// A message to append to a group's log: stored once, whatever the group's size.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,23 +60,10 @@ pub(super) async fn insert_rows(
     now: i64,
 ) -> Result<(), StorageError> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO group_log (group_id, seq, sender, message, created_at) VALUES ",
+        let sql = format!(
+            "INSERT INTO group_log (group_id, seq, sender, message, created_at) VALUES {}",
+            values_rows(chunk.len(), 5)
         );
-        for i in 0..chunk.len() {
-            let p = i * 5;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${})",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5
-            ));
-        }
         let mut query = sqlx::query(&sql);
         for row in chunk {
             query = query

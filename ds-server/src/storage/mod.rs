@@ -63,6 +63,7 @@ mod nonces;
 mod numbers;
 mod outbox;
 mod outbox_leases;
+mod placeholders;
 mod purge;
 mod replica;
 mod roster;

@@ -11,6 +11,7 @@
 use sqlx::AnyConnection;
 
 use super::numbers::{from_db, len_to_db, to_db};
+use super::placeholders::{in_list, values_rows};
 use super::{StorageError, Store, Timestamp};
 
 /// A fan-out to write with a group change or message.
@@ -102,23 +103,10 @@ pub(super) async fn insert(
     now: i64,
 ) -> Result<(), StorageError> {
     for chunk in rows.chunks(ROWS_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO outbox (destination, group_id, seq, payload, created_at) VALUES ",
+        let sql = format!(
+            "INSERT INTO outbox (destination, group_id, seq, payload, created_at) VALUES {}",
+            values_rows(chunk.len(), 5)
         );
-        for i in 0..chunk.len() {
-            let p = i * 5;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${})",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5
-            ));
-        }
         let mut query = sqlx::query(&sql);
         for row in chunk {
             query = query
@@ -175,11 +163,7 @@ impl Store {
         let mut deleted = 0;
         // One statement per chunk: a delivered batch is deleted at once.
         for chunk in ids.chunks(ROWS_PER_INSERT) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "DELETE FROM outbox WHERE id IN ({})",
-                placeholders.join(", ")
-            );
+            let sql = format!("DELETE FROM outbox WHERE id IN ({})", in_list(chunk.len()));
             let mut query = sqlx::query(&sql);
             for id in chunk {
                 query = query.bind(*id);

@@ -12,6 +12,7 @@ use sqlx::AnyConnection;
 use super::inbox;
 use super::log::{LogRow, insert_rows};
 use super::numbers::{from_db, to_db};
+use super::placeholders::in_list;
 use super::roster::{close_memberships, open_memberships, sorted};
 use super::store::WriteTx;
 use super::{StorageError, Store, Timestamp};
@@ -156,10 +157,9 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let mut registered = BTreeSet::new();
         for chunk in wanted.chunks(CLIENTS_PER_QUERY) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
                 "SELECT client_id FROM clients WHERE client_id IN ({})",
-                placeholders.join(", ")
+                in_list(chunk.len())
             );
             let mut query = sqlx::query_scalar::<_, String>(&sql);
             for client in chunk {
