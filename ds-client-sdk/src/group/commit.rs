@@ -1,0 +1,216 @@
+//! Commits, from staging to the owning DS's answer. A commit refused as
+//! `WrongEpoch` lost a race with another member's commit: the client
+//! catches up (syncs and applies what arrived), stages the change again on
+//! the new epoch and retries, a few times. A commit whose answer was lost
+//! stays pending; the log shows later whether it was accepted (merged
+//! then, see `receive`) or not (dropped before the next commit).
+
+use ds_core::wire::{
+    AddRequest, Bytes, DsErrorCode, DsRequest, DsRequestBody, DsResponseBody, GroupId,
+    GroupUpdateRequest, List, MlsGroupUpdate, PartialGroupInfo, UserId,
+};
+use openmls::prelude::{CommitMessageBundle, KeyPackage, MlsMessageOut, ProtocolVersion};
+use openmls_traits::OpenMlsProvider as _;
+use tls_codec::{Deserialize as _, Serialize as _};
+
+use super::owner;
+use crate::error::{Error, Result};
+use crate::inner::{Inner, client_of};
+use crate::transport::Transport;
+
+/// What a commit changes.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Add these key packages' clients (`ds_add_users`).
+    Add(Vec<KeyPackage>),
+    /// Remove every client of this user (`ds_remove_users`).
+    Remove(UserId),
+    /// Refresh this client's leaf keys (`ds_update_client`); also commits
+    /// the proposals stored in the epoch (self-removals, the DS's removals).
+    Update,
+}
+
+impl Inner {
+    /// Commits `change` in `gid`, retrying after lost races.
+    pub async fn commit(&mut self, gid: &GroupId, change: &Change) -> Result<()> {
+        let owner = owner(gid)?;
+        for attempt in 0..self.tuning.commit_attempts.max(1) {
+            self.settle_pending_commit(gid).await?;
+            let (request, commit) = self.stage(gid, change)?;
+            self.mark_sent(gid, &commit);
+            self.save()?;
+            let answer = match self.transport.ds(&owner, &request).await {
+                Ok(DsResponseBody::Ok) => Ok(()),
+                Ok(other) => Err(Transport::unexpected(&owner, "commit", other)),
+                Err(e) => Err(e),
+            };
+            match answer {
+                Ok(()) => {
+                    let group = self
+                        .mls
+                        .get_mut(gid.as_str())
+                        .ok_or_else(|| Error::NotAMember(gid.clone()))?;
+                    group
+                        .merge_pending_commit(&self.provider)
+                        .map_err(|e| Error::mls("merging the own commit", e))?;
+                    return self.save();
+                }
+                // Unknown outcome: the log will tell (see module doc).
+                Err(e @ Error::Transport(_)) => return Err(e),
+                Err(e) => {
+                    self.drop_pending_commit(gid)?;
+                    self.unmark_sent(gid, &commit);
+                    self.save()?;
+                    if e.code() != Some(DsErrorCode::WrongEpoch) {
+                        return Err(e);
+                    }
+                    tracing::debug!(group = %gid, attempt, "commit lost a race; catching up");
+                    self.sync().await?;
+                }
+            }
+        }
+        Err(Error::Contended(gid.clone()))
+    }
+
+    /// A commit still pending from an earlier call whose answer was lost:
+    /// sync first (which merges it if the DS logged it), then drop it.
+    pub async fn settle_pending_commit(&mut self, gid: &GroupId) -> Result<()> {
+        if self.group(gid)?.pending_commit().is_none() {
+            return Ok(());
+        }
+        self.sync().await?;
+        if self.mls.contains_key(gid.as_str()) {
+            self.drop_pending_commit(gid)?;
+        }
+        Ok(())
+    }
+
+    fn drop_pending_commit(&mut self, gid: &GroupId) -> Result<()> {
+        if let Some(group) = self.mls.get_mut(gid.as_str())
+            && group.pending_commit().is_some()
+        {
+            group
+                .clear_pending_commit(self.provider.storage())
+                .map_err(|e| Error::mls("dropping a pending commit", e))?;
+        }
+        Ok(())
+    }
+
+    /// Stages `change` in `gid`: the signed request and the commit's bytes.
+    fn stage(&mut self, gid: &GroupId, change: &Change) -> Result<(DsRequest, Vec<u8>)> {
+        let leaf_parameters = self.identity.leaf_parameters()?;
+        let group = self
+            .mls
+            .get_mut(gid.as_str())
+            .ok_or_else(|| Error::NotAMember(gid.clone()))?;
+        let removed: Vec<_> = match change {
+            Change::Remove(user) => {
+                let leaves: Vec<_> = group
+                    .members()
+                    .filter(|m| client_of(&m.credential).is_some_and(|c| c.user() == user))
+                    .map(|m| m.index)
+                    .collect();
+                if leaves.is_empty() {
+                    return Err(Error::Membership(format!(
+                        "{user} is not a member of {gid}"
+                    )));
+                }
+                leaves
+            }
+            _ => Vec::new(),
+        };
+        let builder = match change {
+            Change::Add(key_packages) => group.commit_builder().propose_adds(key_packages.clone()),
+            Change::Remove(_) => group
+                .commit_builder()
+                .propose_removals(removed)
+                .leaf_node_parameters(leaf_parameters),
+            Change::Update => group
+                .commit_builder()
+                .force_self_update(true)
+                .leaf_node_parameters(leaf_parameters),
+        };
+        let provider = &self.provider;
+        let bundle = builder
+            .load_psks(provider.storage())
+            .map_err(|e| Error::mls("commit PSKs", e))?
+            .create_group_info(true)
+            .build(
+                provider.rand(),
+                provider.crypto(),
+                &self.identity.signer,
+                |_| true,
+            )
+            .map_err(|e| Error::mls("building the commit", e))?
+            .stage_commit(provider)
+            .map_err(|e| Error::mls("staging the commit", e))?;
+        let (update, welcome) = pack(bundle)?;
+        let commit = update.commit.as_slice().to_vec();
+        let body = match change {
+            Change::Add(_) => {
+                let welcomes = welcome
+                    .into_iter()
+                    .map(Bytes::new)
+                    .collect::<Result<Vec<_>, _>>();
+                DsRequestBody::AddUsers(AddRequest {
+                    group_update: update,
+                    welcomes: welcomes
+                        .and_then(List::new)
+                        .map_err(|e| Error::mls("Welcomes", e))?,
+                })
+            }
+            Change::Remove(_) => DsRequestBody::RemoveUsers(GroupUpdateRequest {
+                group_update: update,
+            }),
+            Change::Update => DsRequestBody::UpdateClient(GroupUpdateRequest {
+                group_update: update,
+            }),
+        };
+        let request = match self.member_request(gid, body) {
+            Ok(request) => request,
+            Err(e) => {
+                self.drop_pending_commit(gid)?;
+                return Err(e);
+            }
+        };
+        Ok((request, commit))
+    }
+}
+
+/// A staged commit as the `MLSGroupUpdate` the DS wants (the commit and
+/// the parts of the new GroupInfo only the committer can make, spec §6),
+/// plus the Welcome for new members.
+fn pack(bundle: CommitMessageBundle) -> Result<(MlsGroupUpdate, Option<Vec<u8>>)> {
+    let (commit, welcome, group_info) = bundle.into_contents();
+    let group_info = group_info.ok_or_else(|| Error::mls("commit", "no GroupInfo"))?;
+    let extensions = group_info
+        .extensions()
+        .tls_serialize_detached()
+        .map_err(|e| Error::mls("GroupInfo extensions", e))?;
+    let signature = group_info
+        .signature()
+        .tls_serialize_detached()
+        .and_then(tls_codec::VLBytes::tls_deserialize_exact)
+        .map_err(|e| Error::mls("GroupInfo signature", e))?;
+    let welcome = welcome
+        .map(|w| {
+            MlsMessageOut::from_welcome(w, ProtocolVersion::default()).tls_serialize_detached()
+        })
+        .transpose()
+        .map_err(|e| Error::mls("Welcome", e))?;
+    let commit = commit
+        .tls_serialize_detached()
+        .map_err(|e| Error::mls("commit", e))?;
+    Ok((
+        MlsGroupUpdate {
+            commit: Bytes::new(commit).map_err(|e| Error::mls("commit", e))?,
+            partial_group_info: PartialGroupInfo {
+                group_info_extensions: Bytes::new(extensions)
+                    .map_err(|e| Error::mls("GroupInfo extensions", e))?,
+                signature: Bytes::new(signature.as_slice().to_vec())
+                    .map_err(|e| Error::mls("GroupInfo signature", e))?,
+            },
+        },
+        welcome,
+    ))
+}

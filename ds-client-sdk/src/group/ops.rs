@@ -1,0 +1,182 @@
+//! The operations applications call: invite, remove, leave, update, send.
+//!
+//! Inviting takes client ids, not only a user id: version 1 of the protocol
+//! has no way to list a user's clients for a regular group
+//! (`ds_key_packages` wants client ids; `ds_connection_key_packages`, which
+//! does serve every client of a user, hands out connection key packages
+//! that only connection groups accept, spec §8.4, §8.14).
+
+use std::collections::BTreeMap;
+
+use ds_core::wire::{
+    Bytes, ClientId, Domain, DsAuthData, DsErrorCode, DsKeyPackage, DsRequest, DsRequestBody,
+    DsResponseBody, GroupId, KeyPackagesRequest, List, ProtocolVersion, SelfRemoveClientRequest,
+    SendMessageRequest, UserId,
+};
+use openmls::prelude::{KeyPackage, KeyPackageIn, MlsMessageBodyIn, MlsMessageIn};
+use openmls_traits::OpenMlsProvider as _;
+use tls_codec::{DeserializeBytes as _, Serialize as _};
+
+use super::commit::Change;
+use super::owner;
+use crate::error::{Error, Result};
+use crate::inner::Inner;
+use crate::transport::Transport;
+
+impl Inner {
+    /// Adds `clients` (of users not yet in the group) with one AddUsers
+    /// commit; their key packages come from their home DSs.
+    pub async fn invite(&mut self, gid: &GroupId, clients: &[ClientId]) -> Result<()> {
+        self.group(gid)?;
+        if clients.is_empty() {
+            return Err(Error::Membership("nobody to invite".into()));
+        }
+        let key_packages = self.fetch_key_packages(clients).await?;
+        self.commit(gid, &Change::Add(key_packages)).await
+    }
+
+    /// Removes every client of `user` from the group.
+    pub async fn remove(&mut self, gid: &GroupId, user: &UserId) -> Result<()> {
+        self.commit(gid, &Change::Remove(user.clone())).await
+    }
+
+    /// Refreshes this client's keys in the group.
+    pub async fn update(&mut self, gid: &GroupId) -> Result<()> {
+        self.commit(gid, &Change::Update).await
+    }
+
+    /// Proposes this client's own removal (`ds_self_remove_client`); it
+    /// leaves when another member commits the proposal, and then gets
+    /// [`Event::Removed`](crate::Event::Removed).
+    pub async fn leave(&mut self, gid: &GroupId) -> Result<()> {
+        let owner = owner(gid)?;
+        self.retry_on_wrong_epoch(
+            gid,
+            |inner| {
+                let group = inner
+                    .mls
+                    .get_mut(gid.as_str())
+                    .ok_or_else(|| Error::NotAMember(gid.clone()))?;
+                let proposal = group
+                    .leave_group(&inner.provider, &inner.identity.signer)
+                    .map_err(|e| Error::mls("the self-removal proposal", e))?
+                    .tls_serialize_detached()
+                    .map_err(|e| Error::mls("encoding the proposal", e))?;
+                let body = DsRequestBody::SelfRemoveClient(SelfRemoveClientRequest {
+                    proposal: Bytes::new(proposal.clone())
+                        .map_err(|e| Error::mls("proposal", e))?,
+                });
+                Ok((inner.member_request(gid, body)?, proposal))
+            },
+            &owner,
+        )
+        .await
+    }
+
+    /// Sends an application message to the group.
+    pub async fn send(&mut self, gid: &GroupId, body: &[u8]) -> Result<()> {
+        let owner = owner(gid)?;
+        self.retry_on_wrong_epoch(
+            gid,
+            |inner| {
+                let group = inner
+                    .mls
+                    .get_mut(gid.as_str())
+                    .ok_or_else(|| Error::NotAMember(gid.clone()))?;
+                let message = group
+                    .create_message(&inner.provider, &inner.identity.signer, body)
+                    .map_err(|e| Error::mls("encrypting the message", e))?
+                    .tls_serialize_detached()
+                    .map_err(|e| Error::mls("encoding the message", e))?;
+                let body = DsRequestBody::SendMessage(SendMessageRequest {
+                    application_message: Bytes::new(message.clone())
+                        .map_err(|e| Error::mls("message", e))?,
+                });
+                Ok((inner.member_request(gid, body)?, message))
+            },
+            &owner,
+        )
+        .await
+    }
+
+    /// Sends what `make` builds (a request and the MLS message in it) to
+    /// the owning DS; after `WrongEpoch` catches up and builds it again.
+    async fn retry_on_wrong_epoch(
+        &mut self,
+        gid: &GroupId,
+        mut make: impl FnMut(&mut Self) -> Result<(DsRequest, Vec<u8>)>,
+        owner: &Domain,
+    ) -> Result<()> {
+        for _ in 0..self.tuning.commit_attempts.max(1) {
+            self.settle_pending_commit(gid).await?;
+            let (request, message) = make(self)?;
+            self.mark_sent(gid, &message);
+            self.save()?;
+            let operation = request.body.operation().name();
+            match self.transport.ds(owner, &request).await {
+                Ok(DsResponseBody::Ok) => return Ok(()),
+                Ok(other) => return Err(Transport::unexpected(owner, operation, other)),
+                Err(e @ Error::Transport(_)) => return Err(e),
+                Err(e) => {
+                    self.unmark_sent(gid, &message);
+                    self.save()?;
+                    if e.code() != Some(DsErrorCode::WrongEpoch) {
+                        return Err(e);
+                    }
+                    self.sync().await?;
+                }
+            }
+        }
+        Err(Error::Contended(gid.clone()))
+    }
+
+    /// One key package per client, fetched from each client's home DS
+    /// (one `ds_key_packages` per domain) and validated.
+    async fn fetch_key_packages(&self, clients: &[ClientId]) -> Result<Vec<KeyPackage>> {
+        let mut by_domain: BTreeMap<&str, Vec<ClientId>> = BTreeMap::new();
+        for client in clients {
+            by_domain
+                .entry(client.domain())
+                .or_default()
+                .push(client.clone());
+        }
+        let mut key_packages = Vec::new();
+        for (domain, client_ids) in by_domain {
+            let domain = Domain::new(domain).map_err(|e| Error::mls("client domain", e))?;
+            let request = DsRequest {
+                version: ProtocolVersion::V1,
+                body: DsRequestBody::KeyPackages(KeyPackagesRequest {
+                    client_ids: List::new(client_ids).map_err(|e| Error::mls("client ids", e))?,
+                }),
+                auth: DsAuthData::Anonymous,
+            };
+            let served = match self.transport.ds(&domain, &request).await? {
+                DsResponseBody::KeyPackages(served) => served.key_packages.into_vec(),
+                other => return Err(Transport::unexpected(&domain, "key_packages", other)),
+            };
+            for DsKeyPackage::MlsKeyPackage(bytes) in served {
+                key_packages.push(self.validated(&domain, bytes.as_slice())?);
+            }
+        }
+        Ok(key_packages)
+    }
+
+    fn validated(&self, domain: &Domain, bytes: &[u8]) -> Result<KeyPackage> {
+        let bad = |detail: String| Error::Protocol {
+            domain: domain.to_string(),
+            operation: "key_packages",
+            detail,
+        };
+        let message = MlsMessageIn::tls_deserialize_exact_bytes(bytes)
+            .map_err(|e| bad(format!("a key package does not decode: {e}")))?;
+        let MlsMessageBodyIn::KeyPackage(key_package) = message.extract() else {
+            return Err(bad("a served key package is another MLS message".into()));
+        };
+        KeyPackageIn::validate(
+            key_package,
+            self.provider.crypto(),
+            openmls::prelude::ProtocolVersion::Mls10,
+        )
+        .map_err(|e| bad(format!("a served key package is invalid: {e}")))
+    }
+}
