@@ -180,3 +180,37 @@ async fn removed_members_are_told_and_the_others_see_it() {
     converse(&alice, &carol, &team, &["just us"]).await;
     quiet(&bob, Duration::from_secs(1)).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_commits_of_two_domains_both_land_and_a_leave_is_committed() {
+    let world = World::start().await;
+    let alice = world.client(ALICE, "laptop").await;
+    let bob = world.client(BOB, "phone").await;
+    let team = group_of_two(&alice, &bob, "team").await;
+
+    // Both commit in the same epoch: one loses with WrongEpoch, catches
+    // up and commits again on the next epoch.
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(alice.update(&team), bob.update(&team));
+        a.unwrap();
+        b.unwrap();
+    }
+    converse(&alice, &bob, &team, &["after the race"]).await;
+    converse(&bob, &alice, &team, &["agreed"]).await;
+
+    // Bob leaves: his self-removal is committed by Alice's next commit.
+    bob.leave(&team).await.unwrap();
+    alice.sync().await.unwrap();
+    alice.update(&team).await.unwrap();
+    assert_eq!(
+        next(&bob).await,
+        Event::Removed {
+            group: team.clone()
+        }
+    );
+    assert_eq!(
+        alice.members(&team).await.unwrap(),
+        vec![alice.id().clone()]
+    );
+    quiet(&alice, Duration::from_secs(1)).await;
+}
