@@ -83,7 +83,8 @@ impl Client {
     }
 
     /// Adds these clients (each of a user not yet in the group) to the
-    /// group; see [`crate::group::ops`] for why clients and not users.
+    /// group. It takes clients, not a user: version 1 of the protocol
+    /// cannot list the clients of a user for a regular group.
     pub async fn invite(&self, group: &GroupId, clients: &[ClientId]) -> Result<()> {
         self.shared.inner.lock().await.invite(group, clients).await
     }

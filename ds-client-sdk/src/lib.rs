@@ -30,7 +30,7 @@ mod config;
 mod enrol;
 mod error;
 mod event;
-pub mod group;
+mod group;
 mod identity;
 mod inner;
 mod provider;

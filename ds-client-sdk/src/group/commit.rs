@@ -5,6 +5,8 @@
 //! stays pending; the log shows later whether it was accepted (merged
 //! then, see `receive`) or not (dropped before the next commit).
 
+use std::time::Duration;
+
 use ds_core::wire::{
     AddRequest, Bytes, DsErrorCode, DsRequest, DsRequestBody, DsResponseBody, GroupId,
     GroupUpdateRequest, List, MlsGroupUpdate, PartialGroupInfo, UserId,
@@ -17,6 +19,13 @@ use super::owner;
 use crate::error::{Error, Result};
 use crate::inner::{Inner, client_of};
 use crate::transport::Transport;
+
+/// Syncs at most while catching up after one lost race.
+const CATCH_UP_SYNCS: u32 = 12;
+/// First pause between two of those syncs; doubles up to the next.
+const CATCH_UP_PAUSE: Duration = Duration::from_millis(50);
+/// Longest pause between two of those syncs.
+const CATCH_UP_MAX_PAUSE: Duration = Duration::from_secs(1);
 
 /// What a commit changes.
 #[derive(Debug, Clone)]
@@ -36,6 +45,7 @@ impl Inner {
         let owner = owner(gid)?;
         for attempt in 0..self.tuning.commit_attempts.max(1) {
             self.settle_pending_commit(gid).await?;
+            let epoch = self.group(gid)?.epoch().as_u64();
             let (request, commit) = self.stage(gid, change)?;
             self.mark_sent(gid, &commit);
             self.save()?;
@@ -65,11 +75,29 @@ impl Inner {
                         return Err(e);
                     }
                     tracing::debug!(group = %gid, attempt, "commit lost a race; catching up");
-                    self.sync().await?;
+                    self.catch_up(gid, epoch).await?;
                 }
             }
         }
         Err(Error::Contended(gid.clone()))
+    }
+
+    /// After `WrongEpoch` at `epoch`: syncs until the group moved past it.
+    /// A member of another domain than the owning DS's reads the winning
+    /// commit from its home DS's replica, which the owning DS's fan-out
+    /// fills a moment later, so one sync may not show it yet.
+    pub async fn catch_up(&mut self, gid: &GroupId, epoch: u64) -> Result<()> {
+        let mut pause = CATCH_UP_PAUSE;
+        for _ in 0..CATCH_UP_SYNCS {
+            self.sync().await?;
+            match self.mls.get(gid.as_str()) {
+                Some(group) if group.epoch().as_u64() <= epoch => {}
+                _ => return Ok(()),
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(CATCH_UP_MAX_PAUSE);
+        }
+        Ok(())
     }
 
     /// A commit still pending from an earlier call whose answer was lost:

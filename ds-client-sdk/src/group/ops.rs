@@ -109,6 +109,7 @@ impl Inner {
     ) -> Result<()> {
         for _ in 0..self.tuning.commit_attempts.max(1) {
             self.settle_pending_commit(gid).await?;
+            let epoch = self.group(gid)?.epoch().as_u64();
             let (request, message) = make(self)?;
             self.mark_sent(gid, &message);
             self.save()?;
@@ -123,7 +124,7 @@ impl Inner {
                     if e.code() != Some(DsErrorCode::WrongEpoch) {
                         return Err(e);
                     }
-                    self.sync().await?;
+                    self.catch_up(gid, epoch).await?;
                 }
             }
         }
