@@ -668,6 +668,14 @@ fn request_vectors() -> Vec<Vector> {
             "ds_connection_key_packages(13) ConnectionKeyPackagesRequest { user_id = \
              \"bob@ds-b.example\" }",
         ),
+        anonymous_vector(
+            "request-user_key_packages",
+            B::UserKeyPackages(UserKeyPackagesRequest {
+                user_id: UserId::new("bob@ds-b.example").unwrap(),
+            }),
+            "ds_user_key_packages(16) UserKeyPackagesRequest { user_id = \
+             \"bob@ds-b.example\" }",
+        ),
         signed_vector(
             "request-welcome_info",
             B::WelcomeInfo(WelcomeInfoRequest {
@@ -1151,7 +1159,7 @@ fn every_request_type_has_a_vector() {
             );
         }
     }
-    assert_eq!(seen, (0..=15).collect::<BTreeSet<u16>>());
+    assert_eq!(seen, (0..=16).collect::<BTreeSet<u16>>());
 }
 
 /// Every `DSResponseType`, `DSAuthType` and `DSFanoutResponseType` has a vector.
@@ -1390,10 +1398,10 @@ fn decoders_are_strict_as_specified() {
     }
 
     // Unknown enum values are refused.
-    let unknown_request = [0u8, 1, 0, 16, 0];
+    let unknown_request = [0u8, 1, 0, 17, 0];
     assert_eq!(
         DsRequest::decode(&unknown_request),
-        Err(WireError::UnknownValue(16))
+        Err(WireError::UnknownValue(17))
     );
     let unknown_auth = [0u8, 1, 0, 0, 5];
     assert_eq!(

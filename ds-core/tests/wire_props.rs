@@ -44,8 +44,8 @@ use ds_core::wire::{
     PublishKeyPackagesRequest, QsAuth, QsRequest, QsRequestBody, QsResponse, QsResponseBody,
     QueuePage, QueuePositions, RegisterClientRequest, RegisteredClientSignature,
     SelfRemoveClientRequest, SendMessageRequest, ShortBytes, SignaturePublicKeys, SyncRequest,
-    UserId, VouchedClientSignature, WelcomeInfo, WelcomeInfoRequest, WireError,
-    client_signature_tbs, joiner_signature_tbs, qs_request_tbs, registered_client_tbs,
+    UserId, UserKeyPackagesRequest, VouchedClientSignature, WelcomeInfo, WelcomeInfoRequest,
+    WireError, client_signature_tbs, joiner_signature_tbs, qs_request_tbs, registered_client_tbs,
     vouched_client_tbs,
 };
 use proptest::collection::vec;
@@ -386,6 +386,7 @@ fn request_body() -> impl Strategy<Value = DsRequestBody> {
         connection_key_packages_request().prop_map(B::ConnectionKeyPackages),
         welcome_info_request().prop_map(B::WelcomeInfo),
         external_commit_info_request().prop_map(B::ExternalCommitInfo),
+        user_id().prop_map(|user_id| B::UserKeyPackages(UserKeyPackagesRequest { user_id })),
     ]
 }
 

@@ -58,7 +58,10 @@ pub(crate) fn require_client_signature(request: &DsRequest) -> Result<&ClientSig
 pub fn accepts_registered_client(op: Operation) -> bool {
     matches!(
         op,
-        Operation::ExternalCommitInfo | Operation::KeyPackages | Operation::ConnectionKeyPackages
+        Operation::ExternalCommitInfo
+            | Operation::KeyPackages
+            | Operation::ConnectionKeyPackages
+            | Operation::UserKeyPackages
     )
 }
 

@@ -147,7 +147,8 @@ impl DsGroup {
             | DsRequestBody::CreateGroup(_)
             | DsRequestBody::SignaturePublicKey
             | DsRequestBody::KeyPackages(_)
-            | DsRequestBody::ConnectionKeyPackages(_) => Err(DsError::new(
+            | DsRequestBody::ConnectionKeyPackages(_)
+            | DsRequestBody::UserKeyPackages(_) => Err(DsError::new(
                 DsErrorCode::UnsupportedOperation,
                 format!(
                     "{} is not an operation on an existing group",

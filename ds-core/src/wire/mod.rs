@@ -50,7 +50,7 @@ pub use queue::{
 pub use request::{
     AddRequest, ConnectionKeyPackagesRequest, CreateGroupRequest, DsRequest, DsRequestBody,
     ExternalCommitInfoRequest, GroupKind, GroupUpdateRequest, KeyPackagesRequest, Operation,
-    SelfRemoveClientRequest, SendMessageRequest, WelcomeInfoRequest,
+    SelfRemoveClientRequest, SendMessageRequest, UserKeyPackagesRequest, WelcomeInfoRequest,
 };
 pub use response::{
     DsResponse, DsResponseBody, DsSigningKey, ExternalCommitInfo, KeyPackages, RatchetTreeBytes,

@@ -87,6 +87,14 @@ pub struct ConnectionKeyPackagesRequest {
     pub user_id: UserId,
 }
 
+/// `UserKeyPackagesRequest`: key packages to add every client of a user to a
+/// regular group, asked of the user's home DS.
+#[derive(Debug, Clone, PartialEq, Eq, TlsSerialize, TlsDeserialize, TlsSize)]
+pub struct UserKeyPackagesRequest {
+    /// The user, of the addressed DS's domain.
+    pub user_id: UserId,
+}
+
 /// Asks for the ratchet tree of the epoch in which the requester was added.
 #[derive(Debug, Clone, PartialEq, Eq, TlsSerialize, TlsDeserialize, TlsSize)]
 pub struct WelcomeInfoRequest {
@@ -155,6 +163,9 @@ pub enum DsRequestBody {
     /// `ds_external_commit_info(15)`.
     #[tls_codec(discriminant = 15)]
     ExternalCommitInfo(ExternalCommitInfoRequest),
+    /// One regular key package per client of a user (spec §8.18).
+    #[tls_codec(discriminant = 16)]
+    UserKeyPackages(UserKeyPackagesRequest),
 }
 
 /// The operation of a request, for logs, metrics and dispatch.
@@ -176,6 +187,7 @@ pub enum Operation {
     ConnectionKeyPackages,
     WelcomeInfo,
     ExternalCommitInfo,
+    UserKeyPackages,
 }
 
 impl Operation {
@@ -198,6 +210,7 @@ impl Operation {
             Self::ConnectionKeyPackages => "connection_key_packages",
             Self::WelcomeInfo => "welcome_info",
             Self::ExternalCommitInfo => "external_commit_info",
+            Self::UserKeyPackages => "user_key_packages",
         }
     }
 }
@@ -222,6 +235,7 @@ impl DsRequestBody {
             Self::ConnectionKeyPackages(_) => Operation::ConnectionKeyPackages,
             Self::WelcomeInfo(_) => Operation::WelcomeInfo,
             Self::ExternalCommitInfo(_) => Operation::ExternalCommitInfo,
+            Self::UserKeyPackages(_) => Operation::UserKeyPackages,
         }
     }
 

@@ -3,7 +3,8 @@
 
 use ds_core::wire::{
     Bytes, ConnectionKeyPackagesRequest, DsError, DsErrorCode, DsKeyPackage, DsResponseBody,
-    DsSigningKey, KeyPackages, KeyPackagesRequest, List, ShortBytes, SignaturePublicKeys,
+    DsSigningKey, KeyPackages, KeyPackagesRequest, List, ShortBytes, SignaturePublicKeys, UserId,
+    UserKeyPackagesRequest,
 };
 
 use super::DsService;
@@ -88,7 +89,23 @@ impl DsService {
         &self,
         request: &ConnectionKeyPackagesRequest,
     ) -> Result<DsResponseBody, DsError> {
-        let user = &request.user_id;
+        let key_packages = self.per_client_of(&request.user_id, true).await?;
+        Ok(DsResponseBody::ConnectionKeyPackages(key_packages))
+    }
+
+    /// `user_key_packages` (spec §8.18): the same for the regular pool, so
+    /// that an inviter can add every client of a user to a regular group.
+    pub(super) async fn user_key_packages(
+        &self,
+        request: &UserKeyPackagesRequest,
+    ) -> Result<DsResponseBody, DsError> {
+        let key_packages = self.per_client_of(&request.user_id, false).await?;
+        Ok(DsResponseBody::KeyPackages(key_packages))
+    }
+
+    /// One key package of the `connection` pool or the regular one for each
+    /// registered client of `user` that has one.
+    async fn per_client_of(&self, user: &UserId, connection: bool) -> Result<KeyPackages, DsError> {
         let local = self.inner.ctx.domain().as_str();
         if user.domain() != local {
             return Err(DsError::new(
@@ -111,7 +128,7 @@ impl DsService {
         let mut key_packages = Vec::with_capacity(clients.len());
         for client in &clients {
             if let Some(key_package) = store
-                .take_key_package(client, true, now)
+                .take_key_package(client, connection, now)
                 .await
                 .map_err(internal)?
             {
@@ -119,14 +136,13 @@ impl DsService {
             }
         }
         if key_packages.is_empty() {
+            let pool = if connection { "connection " } else { "" };
             return Err(DsError::new(
                 DsErrorCode::NoKeyPackage,
-                format!("no client of {user} has a connection key package to hand out"),
+                format!("no client of {user} has a {pool}key package to hand out"),
             ));
         }
-        Ok(DsResponseBody::ConnectionKeyPackages(served_list(
-            key_packages,
-        )?))
+        served_list(key_packages)
     }
 }
 

@@ -162,6 +162,7 @@ impl DsService {
             DsRequestBody::SignaturePublicKey => Ok(self.signature_public_key()),
             DsRequestBody::KeyPackages(r) => self.key_packages(r).await,
             DsRequestBody::ConnectionKeyPackages(r) => self.connection_key_packages(r).await,
+            DsRequestBody::UserKeyPackages(r) => self.user_key_packages(r).await,
             _ => self.group_operation(request, requester).await,
         }
     }

@@ -1,6 +1,6 @@
 //! The key-package directory end to end: clients register and publish key
 //! packages over `POST /mimi/v1/queue`, others fetch them with
-//! `ds_key_packages` / `ds_connection_key_packages` over `POST /mimi/v1/ds`,
+//! `ds_key_packages` / `ds_connection_key_packages` / `ds_user_key_packages` over `POST /mimi/v1/ds`,
 //! all on the real `App` over TLS 1.3 + HTTP/2, backed by SQLite and by
 //! PostgreSQL, with real openmls clients and key packages.
 
@@ -29,3 +29,4 @@ mod connection;
 mod joining;
 mod pools;
 mod refusals;
+mod users;
