@@ -89,6 +89,35 @@ impl Client {
         self.shared.inner.lock().await.invite(group, clients).await
     }
 
+    /// Adds `device`, another client of this client's own user, to the
+    /// group (`ds_add_clients`, spec §8.6). It joins from the Welcome like
+    /// an invited client; afterwards each device gets every message of the
+    /// others once.
+    pub async fn add_device(&self, group: &GroupId, device: &ClientId) -> Result<()> {
+        self.shared
+            .inner
+            .lock()
+            .await
+            .add_device(group, device)
+            .await
+    }
+
+    /// Rejoins `group` by external commit, for a client whose state of the
+    /// group is lost or unusable (restored from an old backup, damaged)
+    /// while its registration is intact. Whatever state of the group it
+    /// had is dropped; its old leaf is removed by the same commit (a
+    /// resync, which the other members see as no membership change); the
+    /// event stream continues with what is logged after that commit, and
+    /// what was logged in between, in epochs the client has no keys for,
+    /// is skipped. A device that lost its key too has lost its
+    /// registration: open it as a new device (another device name) and
+    /// call this to join as a further device of its user. The owning DS
+    /// allows it only while the user is a member (`ExternalJoinNotAllowed`
+    /// otherwise).
+    pub async fn rejoin(&self, group: &GroupId) -> Result<()> {
+        self.shared.inner.lock().await.rejoin(group).await
+    }
+
     /// Removes every client of `user` from the group.
     pub async fn remove(&self, group: &GroupId, user: &UserId) -> Result<()> {
         self.shared.inner.lock().await.remove(group, user).await

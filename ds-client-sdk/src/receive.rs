@@ -6,7 +6,7 @@
 //! recognised by their hash.
 
 use ds_core::wire::{GroupId, QueuePage};
-use openmls::prelude::{MlsMessageIn, ProcessedMessageContent, ProtocolMessage};
+use openmls::prelude::{MlsMessageIn, ProcessedMessageContent, ProtocolMessage, Sender};
 use tls_codec::DeserializeBytes as _;
 
 use crate::error::{Error, Result};
@@ -138,10 +138,19 @@ impl Inner {
         let protocol: ProtocolMessage = message
             .try_into_protocol_message()
             .map_err(|e| Error::mls("a group entry", e))?;
+        if protocol.epoch() < group.epoch() {
+            // Logged before this client's external commit (a rejoin): of
+            // epochs it has no keys for.
+            tracing::debug!(group = %gid, epoch = protocol.epoch().as_u64(), "entry of an earlier epoch skipped");
+            return Ok(Vec::new());
+        }
         let processed = group
             .process_message(&self.provider, protocol)
             .map_err(|e| Error::mls("processing", e))?;
         let sender = client_of(processed.credential());
+        let external_joiner = matches!(processed.sender(), Sender::NewMemberCommit)
+            .then(|| sender.clone())
+            .flatten();
         match processed.into_content() {
             ProcessedMessageContent::ApplicationMessage(m) => {
                 let Some(sender) = sender else {
@@ -166,19 +175,29 @@ impl Inner {
                 Ok(Vec::new())
             }
             ProcessedMessageContent::StagedCommitMessage(staged) => {
-                let added: Vec<_> = staged
+                let mut added: Vec<_> = staged
                     .add_proposals()
                     .filter_map(|p| {
                         client_of(p.add_proposal().key_package().leaf_node().credential())
                     })
+                    .chain(external_joiner)
                     .collect();
                 let own_index = group.own_leaf_index();
-                let removed: Vec<_> = staged
+                let mut removed: Vec<_> = staged
                     .remove_proposals()
                     .map(|p| p.remove_proposal().removed())
                     .filter(|index| *index != own_index)
                     .filter_map(|index| group.member(index).and_then(client_of))
                     .collect();
+                // A client that rejoined by external commit, replacing its
+                // own old leaf, was neither added nor removed.
+                let resynced: Vec<_> = added
+                    .iter()
+                    .filter(|c| removed.contains(c))
+                    .cloned()
+                    .collect();
+                added.retain(|c| !resynced.contains(c));
+                removed.retain(|c| !resynced.contains(c));
                 let self_removed = staged.self_removed();
                 group
                     .merge_staged_commit(&self.provider, *staged)

@@ -214,3 +214,170 @@ async fn concurrent_commits_of_two_domains_both_land_and_a_leave_is_committed() 
     );
     quiet(&alice, Duration::from_secs(1)).await;
 }
+
+/// The directory of `user/device`'s state in `world` (see `World::client`).
+fn state_dir(world: &World, user: &str, device: &str) -> std::path::PathBuf {
+    world
+        .dir
+        .path()
+        .join("clients")
+        .join(format!("{user}-{device}"))
+}
+
+/// Copies every file of directory `from` into `to` (created if missing).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+/// Stops `client` (`user/device`), puts its state back to `backup` (a
+/// state whose group keys are long outdated: the group moved on and the
+/// DS dropped the acknowledged entries since) and opens it again.
+async fn restore(
+    world: &World,
+    client: Client,
+    user: &str,
+    device: &str,
+    backup: &std::path::Path,
+) -> Client {
+    drop(client);
+    let dir = state_dir(world, user, device);
+    std::fs::remove_dir_all(&dir).unwrap();
+    copy_dir(backup, &dir);
+    world.client(user, device).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clients_that_lost_their_group_state_rejoin_by_external_commit() {
+    let world = World::start().await;
+    let alice = world.client(ALICE, "laptop").await;
+    let bob = world.client(BOB, "phone").await;
+    let team = group_of_two(&alice, &bob, "team").await;
+    converse(&alice, &bob, &team, &["before the backup"]).await;
+
+    // Backups of both, then the group moves on (new epochs, acknowledged).
+    let backups = world.dir.path().join("backups");
+    drop(bob);
+    copy_dir(&state_dir(&world, BOB, "phone"), &backups.join("bob"));
+    let bob = world.client(BOB, "phone").await;
+    copy_dir(&state_dir(&world, ALICE, "laptop"), &backups.join("alice"));
+    alice.update(&team).await.unwrap();
+    bob.update(&team).await.unwrap();
+    converse(&alice, &bob, &team, &["after the backup"]).await;
+    converse(&bob, &alice, &team, &["noted"]).await;
+
+    // Bob (a guest of ds-a.test: vouched_client) comes back from his
+    // backup: his keys of the group are outdated. He rejoins.
+    let bob = restore(&world, bob, BOB, "phone", &backups.join("bob")).await;
+    bob.rejoin(&team).await.unwrap();
+    assert_eq!(
+        bob.members(&team).await.unwrap(),
+        vec![cid("alice@ds-a.test/laptop"), cid("bob@ds-b.test/phone")]
+    );
+    converse(&alice, &bob, &team, &["can you read me?"]).await;
+    converse(&bob, &alice, &team, &["yes, again"]).await;
+
+    // Alice (of the owning domain: registered_client) too.
+    let alice = restore(&world, alice, ALICE, "laptop", &backups.join("alice")).await;
+    alice.rejoin(&team).await.unwrap();
+    converse(&bob, &alice, &team, &["and you?"]).await;
+    converse(&alice, &bob, &team, &["me too"]).await;
+    assert_eq!(alice.groups().await.unwrap().len(), 1);
+    assert_eq!(
+        alice.members(&team).await.unwrap(),
+        vec![cid("alice@ds-a.test/laptop"), cid("bob@ds-b.test/phone")]
+    );
+
+    // A resync is no membership change, and nothing came twice.
+    quiet(&alice, Duration::from_secs(1)).await;
+    quiet(&bob, Duration::from_secs(1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_devices_of_one_user_each_see_every_message_once() {
+    let world = World::start().await;
+    let alice = world.client(ALICE, "laptop").await;
+    let phone = world.client(BOB, "phone").await;
+    let laptop = world.client(BOB, "laptop").await;
+    // A group of ds-a.test; Bob's devices are of ds-b.test.
+    let team = group_of_two(&alice, &phone, "team").await;
+    phone.add_device(&team, laptop.id()).await.unwrap();
+    assert_eq!(
+        next(&laptop).await,
+        Event::Joined {
+            group: team.clone(),
+            name: "team".into(),
+        }
+    );
+    assert_eq!(
+        next(&alice).await,
+        Event::MembersAdded {
+            group: team.clone(),
+            members: vec![laptop.id().clone()],
+        }
+    );
+    let foreign = phone.add_device(&team, alice.id()).await.unwrap_err();
+    assert!(
+        matches!(foreign, ds_client_sdk::Error::Membership(_)),
+        "{foreign}"
+    );
+
+    // Alice's message reaches both devices; each device's reaches Alice
+    // and the other device.
+    alice.send(&team, b"hi bob").await.unwrap();
+    for device in [&phone, &laptop] {
+        assert_eq!(
+            next(device).await,
+            Event::Message {
+                group: team.clone(),
+                sender: alice.id().clone(),
+                body: b"hi bob".to_vec(),
+            }
+        );
+    }
+    for (by, other) in [(&phone, &laptop), (&laptop, &phone)] {
+        by.send(&team, b"from one device").await.unwrap();
+        for to in [&alice, other] {
+            assert_eq!(
+                next(to).await,
+                Event::Message {
+                    group: team.clone(),
+                    sender: by.id().clone(),
+                    body: b"from one device".to_vec(),
+                }
+            );
+        }
+    }
+
+    // Removing the user removes both devices.
+    alice
+        .remove(&team, &UserId::new(BOB).unwrap())
+        .await
+        .unwrap();
+    // Each device learns that the other went too, then that it did.
+    for (device, other) in [(&phone, &laptop), (&laptop, &phone)] {
+        assert_eq!(
+            next(device).await,
+            Event::MembersRemoved {
+                group: team.clone(),
+                members: vec![other.id().clone()],
+            }
+        );
+        assert_eq!(
+            next(device).await,
+            Event::Removed {
+                group: team.clone()
+            }
+        );
+    }
+    assert_eq!(
+        alice.members(&team).await.unwrap(),
+        vec![alice.id().clone()]
+    );
+    for client in [&alice, &phone, &laptop] {
+        quiet(client, Duration::from_secs(1)).await;
+    }
+}

@@ -32,6 +32,9 @@ const CATCH_UP_MAX_PAUSE: Duration = Duration::from_secs(1);
 pub enum Change {
     /// Add these key packages' clients (`ds_add_users`).
     Add(Vec<KeyPackage>),
+    /// Add these key packages' clients, further devices of the committer's
+    /// own user (`ds_add_clients`).
+    AddClients(Vec<KeyPackage>),
     /// Remove every client of this user (`ds_remove_users`).
     Remove(UserId),
     /// Refresh this client's leaf keys (`ds_update_client`); also commits
@@ -148,7 +151,9 @@ impl Inner {
             _ => Vec::new(),
         };
         let builder = match change {
-            Change::Add(key_packages) => group.commit_builder().propose_adds(key_packages.clone()),
+            Change::Add(key_packages) | Change::AddClients(key_packages) => {
+                group.commit_builder().propose_adds(key_packages.clone())
+            }
             Change::Remove(_) => group
                 .commit_builder()
                 .propose_removals(removed)
@@ -175,17 +180,22 @@ impl Inner {
         let (update, welcome) = pack(bundle)?;
         let commit = update.commit.as_slice().to_vec();
         let body = match change {
-            Change::Add(_) => {
+            Change::Add(_) | Change::AddClients(_) => {
                 let welcomes = welcome
                     .into_iter()
                     .map(Bytes::new)
                     .collect::<Result<Vec<_>, _>>();
-                DsRequestBody::AddUsers(AddRequest {
+                let add = AddRequest {
                     group_update: update,
                     welcomes: welcomes
                         .and_then(List::new)
                         .map_err(|e| Error::mls("Welcomes", e))?,
-                })
+                };
+                if matches!(change, Change::AddClients(_)) {
+                    DsRequestBody::AddClients(add)
+                } else {
+                    DsRequestBody::AddUsers(add)
+                }
             }
             Change::Remove(_) => DsRequestBody::RemoveUsers(GroupUpdateRequest {
                 group_update: update,
@@ -208,7 +218,7 @@ impl Inner {
 /// A staged commit as the `MLSGroupUpdate` the DS wants (the commit and
 /// the parts of the new GroupInfo only the committer can make, spec §6),
 /// plus the Welcome for new members.
-fn pack(bundle: CommitMessageBundle) -> Result<(MlsGroupUpdate, Option<Vec<u8>>)> {
+pub fn pack(bundle: CommitMessageBundle) -> Result<(MlsGroupUpdate, Option<Vec<u8>>)> {
     let (commit, welcome, group_info) = bundle.into_contents();
     let group_info = group_info.ok_or_else(|| Error::mls("commit", "no GroupInfo"))?;
     let extensions = group_info

@@ -35,6 +35,26 @@ impl Inner {
         self.commit(gid, &Change::Add(key_packages)).await
     }
 
+    /// Adds `device`, another client of this client's own user, to the
+    /// group with one AddClients commit (spec §8.6); its key package comes
+    /// from the user's home DS.
+    pub async fn add_device(&mut self, gid: &GroupId, device: &ClientId) -> Result<()> {
+        self.group(gid)?;
+        if device.user() != self.identity.id.user() {
+            return Err(Error::Membership(format!(
+                "{device} is not a device of {}",
+                self.identity.id.user()
+            )));
+        }
+        if self.members(gid)?.contains(device) {
+            return Err(Error::Membership(format!("{device} is already in {gid}")));
+        }
+        let key_packages = self
+            .fetch_key_packages(std::slice::from_ref(device))
+            .await?;
+        self.commit(gid, &Change::AddClients(key_packages)).await
+    }
+
     /// Removes every client of `user` from the group.
     pub async fn remove(&mut self, gid: &GroupId, user: &UserId) -> Result<()> {
         self.commit(gid, &Change::Remove(user.clone())).await
