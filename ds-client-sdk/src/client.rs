@@ -82,9 +82,22 @@ impl Client {
         self.shared.inner.lock().await.create_group(name).await
     }
 
+    /// Adds every client of each of `users` (none of them in the group
+    /// yet) to the group with one commit; the key packages come from each
+    /// user's home DS (`ds_user_key_packages`). Each added client joins
+    /// from its Welcome ([`Event::Joined`]).
+    pub async fn invite_users(&self, group: &GroupId, users: &[UserId]) -> Result<()> {
+        self.shared
+            .inner
+            .lock()
+            .await
+            .invite_users(group, users)
+            .await
+    }
+
     /// Adds these clients (each of a user not yet in the group) to the
-    /// group. It takes clients, not a user: version 1 of the protocol
-    /// cannot list the clients of a user for a regular group.
+    /// group: the draft's way, by client id (`ds_key_packages`). Adding a
+    /// user must add all of its clients; [`Client::invite_users`] does.
     pub async fn invite(&self, group: &GroupId, clients: &[ClientId]) -> Result<()> {
         self.shared.inner.lock().await.invite(group, clients).await
     }

@@ -381,3 +381,67 @@ async fn two_devices_of_one_user_each_see_every_message_once() {
         quiet(client, Duration::from_secs(1)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inviting_a_user_of_another_domain_adds_all_of_its_devices() {
+    let world = World::start().await;
+    let alice = world.client(ALICE, "laptop").await;
+    let phone = world.client(BOB, "phone").await;
+    let laptop = world.client(BOB, "laptop").await;
+    let team = alice.create_group("team").await.unwrap();
+    let bob = UserId::new(BOB).unwrap();
+    alice
+        .invite_users(&team, std::slice::from_ref(&bob))
+        .await
+        .unwrap();
+    for device in [&phone, &laptop] {
+        assert_eq!(
+            next(device).await,
+            Event::Joined {
+                group: team.clone(),
+                name: "team".into(),
+            }
+        );
+    }
+    let mut members = alice.members(&team).await.unwrap();
+    members.sort();
+    assert_eq!(
+        members,
+        vec![
+            cid("alice@ds-a.test/laptop"),
+            cid("bob@ds-b.test/laptop"),
+            cid("bob@ds-b.test/phone"),
+        ]
+    );
+    let again = alice.invite_users(&team, &[bob]).await.unwrap_err();
+    assert!(
+        matches!(again, ds_client_sdk::Error::Membership(_)),
+        "{again}"
+    );
+
+    alice.send(&team, b"both of you?").await.unwrap();
+    laptop.send(&team, b"from the laptop").await.unwrap();
+    for device in [&phone, &laptop] {
+        assert_eq!(
+            next(device).await,
+            Event::Message {
+                group: team.clone(),
+                sender: alice.id().clone(),
+                body: b"both of you?".to_vec(),
+            }
+        );
+    }
+    for to in [&alice, &phone] {
+        assert_eq!(
+            next(to).await,
+            Event::Message {
+                group: team.clone(),
+                sender: laptop.id().clone(),
+                body: b"from the laptop".to_vec(),
+            }
+        );
+    }
+    for client in [&alice, &phone, &laptop] {
+        quiet(client, Duration::from_secs(1)).await;
+    }
+}

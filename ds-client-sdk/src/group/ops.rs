@@ -1,17 +1,17 @@
-//! The operations applications call: invite, remove, leave, update, send.
+//! The operations applications call: invite, add a device, remove, leave,
+//! update, send.
 //!
-//! Inviting takes client ids, not only a user id: version 1 of the protocol
-//! has no way to list a user's clients for a regular group
-//! (`ds_key_packages` wants client ids; `ds_connection_key_packages`, which
-//! does serve every client of a user, hands out connection key packages
-//! that only connection groups accept, spec §8.4, §8.14).
+//! Inviting by user ([`Inner::invite_users`]) asks each user's home DS for
+//! one key package per client (`ds_user_key_packages`, spec §8.18, added
+//! by this implementation); inviting by client id ([`Inner::invite`]) uses
+//! the draft's `ds_key_packages`.
 
 use std::collections::BTreeMap;
 
 use ds_core::wire::{
     Bytes, ClientId, Domain, DsAuthData, DsErrorCode, DsKeyPackage, DsRequest, DsRequestBody,
     DsResponseBody, GroupId, KeyPackagesRequest, List, ProtocolVersion, SelfRemoveClientRequest,
-    SendMessageRequest, UserId,
+    SendMessageRequest, UserId, UserKeyPackagesRequest,
 };
 use openmls::prelude::{KeyPackage, KeyPackageIn, MlsMessageBodyIn, MlsMessageIn};
 use openmls_traits::OpenMlsProvider as _;
@@ -20,7 +20,7 @@ use tls_codec::{DeserializeBytes as _, Serialize as _};
 use super::commit::Change;
 use super::owner;
 use crate::error::{Error, Result};
-use crate::inner::Inner;
+use crate::inner::{Inner, client_of};
 use crate::transport::Transport;
 
 impl Inner {
@@ -53,6 +53,25 @@ impl Inner {
             .fetch_key_packages(std::slice::from_ref(device))
             .await?;
         self.commit(gid, &Change::AddClients(key_packages)).await
+    }
+
+    /// Adds every client of each of `users` (none of them in the group
+    /// yet) with one AddUsers commit; each user's home DS serves one key
+    /// package per client (`ds_user_key_packages`, spec §8.18).
+    pub async fn invite_users(&mut self, gid: &GroupId, users: &[UserId]) -> Result<()> {
+        self.group(gid)?;
+        if users.is_empty() {
+            return Err(Error::Membership("nobody to invite".into()));
+        }
+        let members = self.members(gid)?;
+        let mut key_packages = Vec::new();
+        for user in users {
+            if members.iter().any(|m| m.user() == user) {
+                return Err(Error::Membership(format!("{user} is already in {gid}")));
+            }
+            key_packages.extend(self.fetch_user_key_packages(user).await?);
+        }
+        self.commit(gid, &Change::Add(key_packages)).await
     }
 
     /// Removes every client of `user` from the group.
@@ -178,6 +197,36 @@ impl Inner {
             for DsKeyPackage::MlsKeyPackage(bytes) in served {
                 key_packages.push(self.validated(&domain, bytes.as_slice())?);
             }
+        }
+        Ok(key_packages)
+    }
+
+    /// One key package per client of `user`, from its home DS.
+    async fn fetch_user_key_packages(&self, user: &UserId) -> Result<Vec<KeyPackage>> {
+        let domain = Domain::new(user.domain()).map_err(|e| Error::mls("user domain", e))?;
+        let request = DsRequest {
+            version: ProtocolVersion::V1,
+            body: DsRequestBody::UserKeyPackages(UserKeyPackagesRequest {
+                user_id: user.clone(),
+            }),
+            auth: DsAuthData::Anonymous,
+        };
+        let served = match self.transport.ds(&domain, &request).await? {
+            DsResponseBody::KeyPackages(served) => served.key_packages.into_vec(),
+            other => return Err(Transport::unexpected(&domain, "user_key_packages", other)),
+        };
+        let mut key_packages = Vec::new();
+        for DsKeyPackage::MlsKeyPackage(bytes) in served {
+            let key_package = self.validated(&domain, bytes.as_slice())?;
+            let client = client_of(key_package.leaf_node().credential());
+            if client.as_ref().is_none_or(|c| c.user() != user) {
+                return Err(Error::Protocol {
+                    domain: domain.to_string(),
+                    operation: "user_key_packages",
+                    detail: format!("a key package of another client than {user}'s"),
+                });
+            }
+            key_packages.push(key_package);
         }
         Ok(key_packages)
     }
