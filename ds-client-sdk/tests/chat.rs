@@ -53,10 +53,10 @@ async fn two_users_of_two_domains_chat_through_pipes() {
         .to_owned();
     a = alice.expect(created + 1, "* current group #team").await;
 
-    alice.say("/invite bob@ds-b.test/phone").await;
-    a = alice
-        .expect(a, "* invited bob@ds-b.test/phone to #team")
-        .await;
+    // By user: the SDK fetches a key package of each of bob's devices from
+    // ds-b (ds_user_key_packages) and adds them all.
+    alice.say("/invite bob@ds-b.test").await;
+    a = alice.expect(a, "* invited bob@ds-b.test to #team").await;
     // Bob's invitation, and the group becomes his current one.
     b = bob.expect(b, "#team * you joined").await;
     b = bob.expect(b, "* current group #team").await;

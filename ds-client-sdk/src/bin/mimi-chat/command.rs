@@ -6,8 +6,8 @@ use ds_client_sdk::{ClientId, UserId};
 pub const HELP: &str = "\
 Commands (anything else is sent to the current group):
   /create NAME              create a group and make it current
-  /invite USER@DOMAIN/DEVICE
-  /invite USER@DOMAIN       invite a client (or, where the SDK supports it, a user)
+  /invite USER@DOMAIN       invite a user: every device of it
+  /invite USER@DOMAIN/DEVICE invite one device of a user
   /kick USER@DOMAIN         remove every client of a user from the current group
   /leave                    leave the current group
   /list                     members of the current group

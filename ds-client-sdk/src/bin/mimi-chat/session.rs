@@ -63,11 +63,11 @@ impl Session {
             }
             Command::InviteUser(user) => {
                 let group = self.current()?;
-                return Err(format!(
-                    "/invite {user}/DEVICE: name the device to invite to #{} \
-                     (inviting a user's every client is not supported yet)",
-                    self.name(&group)
-                ));
+                self.client
+                    .invite_users(&group, std::slice::from_ref(&user))
+                    .await
+                    .map_err(text)?;
+                out::line(&format!("* invited {user} to #{}", self.name(&group)));
             }
             Command::Kick(user) => {
                 let group = self.current()?;
