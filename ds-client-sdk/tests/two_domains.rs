@@ -445,3 +445,53 @@ async fn inviting_a_user_of_another_domain_adds_all_of_its_devices() {
         quiet(client, Duration::from_secs(1)).await;
     }
 }
+
+/// A device whose whole state directory was deleted has lost its key too,
+/// and the DS will not register its id again with another key: it comes
+/// back under a new device name and rejoins its user's group by external
+/// commit. Three users on two domains; nothing is lost or seen twice by
+/// the others, and the group goes on for everyone.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_whose_state_was_deleted_rejoins_as_a_new_device() {
+    let world = World::start().await;
+    let alice = world.client(ALICE, "laptop").await;
+    let bob = world.client(BOB, "phone").await;
+    let carol = world.client("carol@ds-b.test", "tablet").await;
+    let team = group_of_two(&alice, &bob, "team").await;
+    alice
+        .invite_users(&team, &[UserId::new("carol@ds-b.test").unwrap()])
+        .await
+        .unwrap();
+    assert!(matches!(next(&carol).await, Event::Joined { .. }));
+    assert!(matches!(next(&bob).await, Event::MembersAdded { .. }));
+    converse(&alice, &bob, &team, &["before bob's disk died"]).await;
+    assert!(matches!(next(&carol).await, Event::Message { .. }));
+
+    // Bob's phone loses everything.
+    let old_phone = bob.id().clone();
+    drop(bob);
+    std::fs::remove_dir_all(state_dir(&world, BOB, "phone")).unwrap();
+    let bob = world.client(BOB, "phone-2").await;
+    assert!(bob.groups().await.unwrap().is_empty());
+    bob.rejoin(&team).await.unwrap();
+    for other in [&alice, &carol] {
+        assert_eq!(
+            next(other).await,
+            Event::MembersAdded {
+                group: team.clone(),
+                members: vec![bob.id().clone()],
+            }
+        );
+    }
+    let members = bob.members(&team).await.unwrap();
+    assert!(members.contains(bob.id()) && members.contains(&old_phone));
+
+    // Everyone hears everyone once.
+    converse(&alice, &bob, &team, &["welcome back"]).await;
+    assert!(matches!(next(&carol).await, Event::Message { .. }));
+    converse(&bob, &carol, &team, &["thanks"]).await;
+    assert!(matches!(next(&alice).await, Event::Message { .. }));
+    for client in [&alice, &bob, &carol] {
+        quiet(client, Duration::from_secs(1)).await;
+    }
+}
