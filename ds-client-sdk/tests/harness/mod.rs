@@ -5,7 +5,12 @@
 //! with the CA and both DSs' addresses.
 
 pub mod node;
+// The CA and the forwarder of ds-server's federation tests, shared.
+#[allow(dead_code)]
+#[path = "../../../ds-server/tests/federation/pki.rs"]
 pub mod pki;
+#[allow(dead_code)]
+#[path = "../../../ds-server/tests/federation/proxy.rs"]
 pub mod proxy;
 
 use std::collections::BTreeMap;
@@ -45,9 +50,9 @@ impl World {
             peers: vec![(peer.to_owned(), via.addr)],
         };
         let b = Node::start(config(B, A, &to_a));
-        to_b.point_to(b.public);
+        to_b.point_to(Some(b.public));
         let a = Node::start(config(A, B, &to_b));
-        to_a.point_to(a.public);
+        to_a.point_to(Some(a.public));
         Self {
             ca,
             a,
