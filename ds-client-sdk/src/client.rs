@@ -42,6 +42,7 @@ pub struct Client {
     id: ClientId,
     shared: Arc<Shared>,
     push: Option<JoinHandle<()>>,
+    committer: JoinHandle<()>,
 }
 
 impl Client {
@@ -56,8 +57,17 @@ impl Client {
             Some(saved) => restore(saved, &id, &config, transport)?,
             None => fresh(&id, &config, transport)?,
         };
+        let (due, scheduled) = tokio::sync::mpsc::unbounded_channel();
+        inner.due = Some(due);
         inner.save()?;
         inner.enrol(config.registration_token.as_deref()).await?;
+        // Removals stored before the client was closed are still due.
+        let groups: Vec<String> = inner.mls.keys().cloned().collect();
+        for gid in groups {
+            if let Ok(gid) = GroupId::new(&gid) {
+                inner.schedule_pending_commit(&gid);
+            }
+        }
         let shared = Arc::new(Shared {
             inner: Mutex::new(inner),
             wake: Notify::new(),
@@ -69,7 +79,13 @@ impl Client {
             .tuning
             .live_push
             .then(|| tokio::spawn(crate::push::run(Arc::clone(&shared))));
-        Ok(Self { id, shared, push })
+        let committer = tokio::spawn(crate::group::pending::run(Arc::clone(&shared), scheduled));
+        Ok(Self {
+            id,
+            shared,
+            push,
+            committer,
+        })
     }
 
     /// This client's id.
@@ -136,8 +152,9 @@ impl Client {
         self.shared.inner.lock().await.remove(group, user).await
     }
 
-    /// Asks to leave the group (a self-removal proposal another member
-    /// commits).
+    /// Asks to leave the group: a self-removal proposal, which the other
+    /// members' clients commit by themselves a moment later; this client
+    /// then gets [`Event::Removed`], the others [`Event::MembersRemoved`].
     pub async fn leave(&self, group: &GroupId) -> Result<()> {
         self.shared.inner.lock().await.leave(group).await
     }
@@ -211,6 +228,7 @@ impl Drop for Client {
         if let Some(push) = self.push.take() {
             push.abort();
         }
+        self.committer.abort();
     }
 }
 
@@ -237,6 +255,7 @@ fn fresh(id: &ClientId, config: &ClientConfig, transport: Transport) -> Result<I
         dir: config.state_dir.clone(),
         transport,
         tuning: config.tuning.clone(),
+        due: None,
     })
 }
 
@@ -305,5 +324,6 @@ fn restore(
         dir: config.state_dir.clone(),
         transport,
         tuning: config.tuning.clone(),
+        due: None,
     })
 }

@@ -30,7 +30,8 @@ pub enum Event {
         /// The new members.
         members: Vec<ClientId>,
     },
-    /// Another member's commit removed these clients (not this one).
+    /// Another member's commit removed these clients (not this one), or
+    /// this client's own commit of their leave or of the DS's removal.
     MembersRemoved {
         /// The group.
         group: GroupId,

@@ -46,6 +46,9 @@ pub struct Inner {
     pub transport: Transport,
     /// Knobs.
     pub tuning: Tuning,
+    /// Where commits of pending removals are scheduled (see
+    /// [`crate::group::pending`]); none before the client is open.
+    pub due: Option<tokio::sync::mpsc::UnboundedSender<crate::group::pending::Due>>,
 }
 
 impl Inner {

@@ -77,7 +77,7 @@ impl Inner {
         Ok(())
     }
 
-    fn queue_event(&mut self, origin: Origin, event: &Event) {
+    pub fn queue_event(&mut self, origin: Origin, event: &Event) {
         self.pending.push_back(Pending {
             origin,
             event: StoredEvent::from(event),
@@ -172,6 +172,8 @@ impl Inner {
                         *proposal,
                     )
                     .map_err(|e| Error::mls("storing a proposal", e))?;
+                // A leave or the DS's removal: committed soon by a member.
+                self.schedule_pending_commit(gid);
                 Ok(Vec::new())
             }
             ProcessedMessageContent::StagedCommitMessage(staged) => {

@@ -1,6 +1,6 @@
 //! `mimi-chat` between two real federated DSs (`ds-a.test`, `ds-b.test`):
 //! two processes driven through pipes, alice on A and bob on B, create a
-//! group, invite across domains, converse, list, and part; the test checks
+//! group, invite across domains, converse, list, leave, and part; the test checks
 //! the exact lines each prints.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
@@ -85,10 +85,28 @@ async fn two_users_of_two_domains_chat_through_pipes() {
     a = alice.expect(a, "* removed bob@ds-b.test from #team").await;
     b = bob.expect(b, "#team * you left").await;
     bob.say("/groups").await;
+    b = bob.expect(b, "* no groups").await;
+    alice.say("/list").await;
+    a = alice
+        .expect(a, "* members of #team: alice@ds-a.test/laptop")
+        .await;
+
+    // In a second group bob leaves by himself: nobody types a commit,
+    // alice's client commits his self-removal.
+    alice.say("/create club").await;
+    a = alice.expect(a, "* current group #club").await;
+    alice.say("/invite bob@ds-b.test").await;
+    a = alice.expect(a, "* invited bob@ds-b.test to #club").await;
+    b = bob.expect(b, "#club * you joined").await;
+    b = bob.expect(b, "* current group #club").await;
+    bob.say("/leave").await;
+    b = bob.expect(b, "#club * you left").await;
+    a = alice.expect(a, "#club * bob@ds-b.test left").await;
+    bob.say("/groups").await;
     bob.expect(b, "* no groups").await;
     alice.say("/list").await;
     alice
-        .expect(a, "* members of #team: alice@ds-a.test/laptop")
+        .expect(a, "* members of #club: alice@ds-a.test/laptop")
         .await;
 
     // At the end of input each exits by itself, having printed nothing

@@ -198,10 +198,15 @@ async fn concurrent_commits_of_two_domains_both_land_and_a_leave_is_committed() 
     converse(&alice, &bob, &team, &["after the race"]).await;
     converse(&bob, &alice, &team, &["agreed"]).await;
 
-    // Bob leaves: his self-removal is committed by Alice's next commit.
+    // Bob leaves: Alice's client commits his self-removal by itself.
     bob.leave(&team).await.unwrap();
-    alice.sync().await.unwrap();
-    alice.update(&team).await.unwrap();
+    assert_eq!(
+        next(&alice).await,
+        Event::MembersRemoved {
+            group: team.clone(),
+            members: vec![bob.id().clone()],
+        }
+    );
     assert_eq!(
         next(&bob).await,
         Event::Removed {
@@ -212,7 +217,45 @@ async fn concurrent_commits_of_two_domains_both_land_and_a_leave_is_committed() 
         alice.members(&team).await.unwrap(),
         vec![alice.id().clone()]
     );
+    assert!(bob.groups().await.unwrap().is_empty());
     quiet(&alice, Duration::from_secs(1)).await;
+    quiet(&bob, Duration::from_secs(1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leave_is_committed_once_by_one_of_the_remaining_members() {
+    let world = World::start().await;
+    let alice = world.client(ALICE, "laptop").await;
+    let bob = world.client(BOB, "phone").await;
+    let carol = world.client("carol@ds-b.test", "tablet").await;
+    let team = group_of_two(&alice, &bob, "team").await;
+    alice.invite(&team, &[carol.id().clone()]).await.unwrap();
+    assert!(matches!(next(&carol).await, Event::Joined { .. }));
+    assert!(matches!(next(&bob).await, Event::MembersAdded { .. }));
+
+    // Alice and Carol both see Bob's proposal and may both commit it: one
+    // commit lands, the other is dropped; each sees the removal once.
+    bob.leave(&team).await.unwrap();
+    let removed = Event::MembersRemoved {
+        group: team.clone(),
+        members: vec![bob.id().clone()],
+    };
+    assert_eq!(next(&alice).await, removed);
+    assert_eq!(next(&carol).await, removed);
+    assert_eq!(
+        next(&bob).await,
+        Event::Removed {
+            group: team.clone()
+        }
+    );
+    let remaining = vec![alice.id().clone(), carol.id().clone()];
+    assert_eq!(alice.members(&team).await.unwrap(), remaining);
+    assert_eq!(carol.members(&team).await.unwrap(), remaining);
+    converse(&alice, &carol, &team, &["just us"]).await;
+    converse(&carol, &alice, &team, &["indeed"]).await;
+    quiet(&alice, Duration::from_secs(1)).await;
+    quiet(&bob, Duration::from_secs(1)).await;
+    quiet(&carol, Duration::from_secs(1)).await;
 }
 
 /// The directory of `user/device`'s state in `world` (see `World::client`).

@@ -8,15 +8,17 @@
 use std::time::Duration;
 
 use ds_core::wire::{
-    AddRequest, Bytes, DsErrorCode, DsRequest, DsRequestBody, DsResponseBody, GroupId,
+    AddRequest, Bytes, ClientId, DsErrorCode, DsRequest, DsRequestBody, DsResponseBody, GroupId,
     GroupUpdateRequest, List, MlsGroupUpdate, PartialGroupInfo, UserId,
 };
-use openmls::prelude::{CommitMessageBundle, KeyPackage, MlsMessageOut, ProtocolVersion};
+use openmls::prelude::{CommitMessageBundle, KeyPackage, MlsGroup, MlsMessageOut, ProtocolVersion};
 use openmls_traits::OpenMlsProvider as _;
 use tls_codec::{Deserialize as _, Serialize as _};
 
 use super::owner;
+use super::pending::removals_due;
 use crate::error::{Error, Result};
+use crate::event::{Event, Origin};
 use crate::inner::{Inner, client_of};
 use crate::transport::Transport;
 
@@ -40,6 +42,12 @@ pub enum Change {
     /// Refresh this client's leaf keys (`ds_update_client`); also commits
     /// the proposals stored in the epoch (self-removals, the DS's removals).
     Update,
+    /// Commit the proposals stored in the epoch (with a refresh of this
+    /// client's leaf, as `ds_update_client`) while a removal of another
+    /// member is among them: nothing once another member committed them.
+    /// The application gets [`Event::MembersRemoved`] for the removals,
+    /// as it would for another member's commit of them.
+    Pending,
 }
 
 impl Inner {
@@ -48,6 +56,11 @@ impl Inner {
         let owner = owner(gid)?;
         for attempt in 0..self.tuning.commit_attempts.max(1) {
             self.settle_pending_commit(gid).await?;
+            if matches!(change, Change::Pending)
+                && !self.mls.get(gid.as_str()).is_some_and(removals_due)
+            {
+                return Ok(());
+            }
             let epoch = self.group(gid)?.epoch().as_u64();
             let (request, commit) = self.stage(gid, change)?;
             self.mark_sent(gid, &commit);
@@ -63,9 +76,21 @@ impl Inner {
                         .mls
                         .get_mut(gid.as_str())
                         .ok_or_else(|| Error::NotAMember(gid.clone()))?;
+                    let removed = removed_by_pending_commit(group);
                     group
                         .merge_pending_commit(&self.provider)
                         .map_err(|e| Error::mls("merging the own commit", e))?;
+                    if matches!(change, Change::Pending) && !removed.is_empty() {
+                        let origin =
+                            Origin::Group(self.groups.get(gid.as_str()).map_or(0, |r| r.last_seq));
+                        self.queue_event(
+                            origin,
+                            &Event::MembersRemoved {
+                                group: gid.clone(),
+                                members: removed,
+                            },
+                        );
+                    }
                     return self.save();
                 }
                 // Unknown outcome: the log will tell (see module doc).
@@ -158,7 +183,7 @@ impl Inner {
                 .commit_builder()
                 .propose_removals(removed)
                 .leaf_node_parameters(leaf_parameters),
-            Change::Update => group
+            Change::Update | Change::Pending => group
                 .commit_builder()
                 .force_self_update(true)
                 .leaf_node_parameters(leaf_parameters),
@@ -200,7 +225,7 @@ impl Inner {
             Change::Remove(_) => DsRequestBody::RemoveUsers(GroupUpdateRequest {
                 group_update: update,
             }),
-            Change::Update => DsRequestBody::UpdateClient(GroupUpdateRequest {
+            Change::Update | Change::Pending => DsRequestBody::UpdateClient(GroupUpdateRequest {
                 group_update: update,
             }),
         };
@@ -213,6 +238,21 @@ impl Inner {
         };
         Ok((request, commit))
     }
+}
+
+/// The clients the pending own commit of `group` removes.
+fn removed_by_pending_commit(group: &MlsGroup) -> Vec<ClientId> {
+    let Some(staged) = group.pending_commit() else {
+        return Vec::new();
+    };
+    staged
+        .remove_proposals()
+        .filter_map(|p| {
+            group
+                .member(p.remove_proposal().removed())
+                .and_then(client_of)
+        })
+        .collect()
 }
 
 /// A staged commit as the `MLSGroupUpdate` the DS wants (the commit and

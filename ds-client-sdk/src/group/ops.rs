@@ -85,7 +85,8 @@ impl Inner {
     }
 
     /// Proposes this client's own removal (`ds_self_remove_client`); it
-    /// leaves when another member commits the proposal, and then gets
+    /// leaves when another member's client commits the proposal (which it
+    /// does by itself, see [`super::pending`]), and then gets
     /// [`Event::Removed`](crate::Event::Removed).
     pub async fn leave(&mut self, gid: &GroupId) -> Result<()> {
         let owner = owner(gid)?;
