@@ -7,6 +7,7 @@
 
 use ds_core::wire::{GroupId, QueuePage};
 use openmls::prelude::{MlsMessageIn, ProcessedMessageContent, ProtocolMessage, Sender};
+use openmls_traits::OpenMlsProvider as _;
 use tls_codec::DeserializeBytes as _;
 
 use crate::error::{Error, Result};
@@ -218,7 +219,13 @@ impl Inner {
                     });
                 }
                 if self_removed {
-                    self.mls.remove(key);
+                    // Gone from storage too, so a later Welcome into the
+                    // same group (re-invited) can be joined.
+                    if let Some(mut old) = self.mls.remove(key)
+                        && let Err(e) = old.delete(self.provider.storage())
+                    {
+                        tracing::warn!(group = %gid, error = %e, "dropping the left group's state failed");
+                    }
                     if let Some(record) = self.groups.get_mut(key) {
                         record.member = false;
                     }

@@ -111,6 +111,8 @@ impl Inner {
         };
         let tree = RatchetTreeIn::tls_deserialize_exact_bytes(tree.as_slice())
             .map_err(|e| never(Error::mls("the ratchet tree", e)))?;
+        self.drop_stale_state(&gid, info.group_id())
+            .map_err(never)?;
         let group = processed
             .into_staged_welcome(&self.provider, Some(tree))
             .and_then(|staged| staged.into_group(&self.provider))
@@ -121,6 +123,25 @@ impl Inner {
         record.member = true;
         self.mls.insert(gid.as_str().to_owned(), group);
         Ok(Event::Joined { group: gid, name })
+    }
+
+    /// Drops what is left of an earlier membership of `gid` (this client
+    /// left or was removed, and is now invited again): openmls refuses to
+    /// join a group whose state it still holds.
+    fn drop_stale_state(&mut self, gid: &GroupId, mls_id: &openmls::group::GroupId) -> Result<()> {
+        if self.groups.get(gid.as_str()).is_some_and(|r| r.member) {
+            return Ok(());
+        }
+        self.mls.remove(gid.as_str());
+        let storage = self.provider.storage();
+        if let Some(mut stale) = MlsGroup::load(storage, mls_id)
+            .map_err(|e| Error::mls("reading an earlier group state", e))?
+        {
+            stale
+                .delete(storage)
+                .map_err(|e| Error::mls("dropping an earlier group state", e))?;
+        }
+        Ok(())
     }
 
     /// `body` signed as the joiner holding the key package `key_package_ref`.

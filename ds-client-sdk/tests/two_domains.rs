@@ -179,6 +179,26 @@ async fn removed_members_are_told_and_the_others_see_it() {
     assert!(bob.groups().await.unwrap().is_empty());
     converse(&alice, &carol, &team, &["just us"]).await;
     quiet(&bob, Duration::from_secs(1)).await;
+
+    // Invited again, bob joins again (his earlier state of the group is
+    // dropped) and hears what comes next, not what he missed.
+    alice
+        .invite_users(&team, &[UserId::new(BOB).unwrap()])
+        .await
+        .unwrap();
+    assert_eq!(
+        next(&bob).await,
+        Event::Joined {
+            group: team.clone(),
+            name: "team".into(),
+        }
+    );
+    assert!(matches!(next(&carol).await, Event::MembersAdded { .. }));
+    converse(&alice, &bob, &team, &["welcome back, bob"]).await;
+    assert!(matches!(next(&carol).await, Event::Message { .. }));
+    for client in [&alice, &bob, &carol] {
+        quiet(client, Duration::from_secs(1)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

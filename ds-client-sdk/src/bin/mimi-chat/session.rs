@@ -78,7 +78,7 @@ impl Session {
                 let group = self.current()?;
                 self.client.leave(&group).await.map_err(text)?;
                 out::line(&format!(
-                    "* leaving #{} (done when another member commits it)",
+                    "* leaving #{} (`you left` follows once a member's client commits it)",
                     self.name(&group)
                 ));
                 self.current = None;
