@@ -128,16 +128,6 @@ impl DsService {
             .map_err(|e| DsError::new(DsErrorCode::InternalError, e.to_string()))
     }
 
-    /// `domain`'s published keys, from the cache or fetched (`PeerUnavailable`
-    /// when they cannot be had).
-    pub(super) async fn keys_of(&self, domain: &Domain) -> Result<Vec<DsSigningKey>, DsError> {
-        let peering = self.peering().ok_or_else(no_federation)?;
-        peering
-            .peer_keys
-            .keys(domain, Timestamp::now().unix_secs())
-            .await
-    }
-
     /// `domain`'s keys including the one named `key_id`, refetched when it is
     /// not cached (at most once per refetch interval).
     pub(super) async fn keys_with(

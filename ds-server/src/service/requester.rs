@@ -79,20 +79,19 @@ impl DsService {
         Ok(Some(verified.clone()))
     }
 
-    /// Fetches (or finds cached) the signing keys of every other domain whose
-    /// clients `request` adds, so the engine can check their vouchers; a key
-    /// id a voucher names and the cache lacks (the domain rotated) is
-    /// refetched. A domain whose keys cannot be had refuses the request with
-    /// `PeerUnavailable`: retrying later may succeed.
+    /// Fetches (or finds cached) the signing keys the vouchers of the new
+    /// members of other domains name, so the engine can check them; a key id
+    /// the cache lacks (the domain rotated) is refetched. A domain whose keys
+    /// cannot be had refuses the request with `PeerUnavailable`: retrying
+    /// later may succeed.
     pub(super) async fn fetch_voucher_keys(&self, request: &DsRequest) -> Result<(), DsError> {
         if self.peering().is_none() {
             return Ok(());
         }
+        // One read of the commit: the (issuer, key id) of every new foreign
+        // member's voucher. A member without a voucher is refused by the
+        // engine before any key is looked at.
         let own = self.inner.ctx.domain();
-        let issuers = ds_core::group::voucher_issuers(request, own);
-        for domain in &issuers {
-            self.keys_of(domain).await?;
-        }
         for (domain, key_id) in ds_core::group::voucher_key_ids(request, own) {
             // An id still unknown after the refetch is the engine's to refuse.
             match self.keys_with(&domain, &key_id).await {

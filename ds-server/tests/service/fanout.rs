@@ -149,23 +149,6 @@ fn code(body: &DsFanoutResponseBody) -> Option<DsErrorCode> {
     }
 }
 
-/// Row counts of everything a fan-out may write.
-async fn stored(db: &TestDb) -> Vec<i64> {
-    let mut counts = Vec::new();
-    for table in [
-        "groups",
-        "replica_groups",
-        "replica_welcomes",
-        "group_log",
-        "memberships",
-        "inboxes",
-        "inbox_entries",
-    ] {
-        counts.push(db.rows(table).await);
-    }
-    counts
-}
-
 async fn an_accepted_fanout_reaches_the_queues_once_and_wakes_listeners(db: TestDb) {
     let service = service(&db).await;
     let owner = Owner::new();
@@ -209,7 +192,7 @@ async fn an_accepted_fanout_reaches_the_queues_once_and_wakes_listeners(db: Test
         .map(|e| (e.seq, &e.message[..]))
         .collect();
     assert_eq!(log, vec![(4, &b"m4"[..]), (5, &b"m5"[..])]);
-    let before = stored(&db).await;
+    let before = db.fanout_rows().await;
 
     // The owner retries (a lost answer): same entries, signed again.
     let retry = owner.sign(DsFanoutRequest {
@@ -220,7 +203,7 @@ async fn an_accepted_fanout_reaches_the_queues_once_and_wakes_listeners(db: Test
         service.receive_fanout(&retry, &keys).await,
         DsFanoutResponseBody::Ok
     );
-    assert_eq!(stored(&db).await, before, "stored once");
+    assert_eq!(db.fanout_rows().await, before, "stored once");
     assert_eq!(db.store.log_len(GROUP).await.unwrap(), 2);
 
     // The next entry, for Erin only, closes Dan's interval.
@@ -352,7 +335,7 @@ async fn each_refusal_comes_in_check_order_and_stores_nothing(db: TestDb) {
         service.receive_fanout(&first, &keys).await,
         DsFanoutResponseBody::Ok
     );
-    let before = stored(&db).await;
+    let before = db.fanout_rows().await;
 
     for (fault, expected) in FAULTS {
         let request = faulty(&owner, fault);
@@ -362,7 +345,7 @@ async fn each_refusal_comes_in_check_order_and_stores_nothing(db: TestDb) {
             service.receive_fanout(&request, &keys).await
         };
         assert_eq!(code(&answer), Some(expected), "{fault:?}: {answer:?}");
-        assert_eq!(stored(&db).await, before, "{fault:?} stored something");
+        assert_eq!(db.fanout_rows().await, before, "{fault:?} stored something");
     }
     // Only the key lookups that the check order reaches were made.
     assert!(

@@ -79,23 +79,6 @@ fn entries(list: &[(u64, &str)]) -> Vec<(u64, String)> {
     list.iter().map(|(s, b)| (*s, (*b).to_owned())).collect()
 }
 
-/// Row counts of every table a fan-out writes.
-async fn replica_rows(db: &TestDb) -> Vec<i64> {
-    let mut counts = Vec::new();
-    for table in [
-        "groups",
-        "replica_groups",
-        "replica_welcomes",
-        "group_log",
-        "memberships",
-        "inboxes",
-        "inbox_entries",
-    ] {
-        counts.push(db.rows(table).await);
-    }
-    counts
-}
-
 async fn entries_are_stored_under_the_owners_numbers_and_synced_by_membership(db: TestDb) {
     let store = &db.store;
     let outcome = store
@@ -140,7 +123,7 @@ async fn a_repeated_fanout_is_stored_once(db: TestDb) {
         .apply_fanout(OWNER, &first_batch(), at(10))
         .await
         .unwrap();
-    let before = replica_rows(&db).await;
+    let before = db.fanout_rows().await;
     let again = store
         .apply_fanout(OWNER, &first_batch(), at(20))
         .await
@@ -153,7 +136,7 @@ async fn a_repeated_fanout_is_stored_once(db: TestDb) {
             wake: Vec::new(),
         }
     );
-    assert_eq!(replica_rows(&db).await, before);
+    assert_eq!(db.fanout_rows().await, before);
     assert_eq!(
         log_of(store, ERIN).await,
         entries(&[(6, "m6"), (7, "m7"), (8, "m8")])
@@ -179,7 +162,7 @@ async fn a_conflicting_entry_refuses_the_whole_fanout(db: TestDb) {
         .apply_fanout(OWNER, &first_batch(), at(10))
         .await
         .unwrap();
-    let before = replica_rows(&db).await;
+    let before = db.fanout_rows().await;
     let batch = [
         message(9, &[DAN], "m9"),
         welcome(9, &[DAN], "welcome"),
@@ -190,11 +173,7 @@ async fn a_conflicting_entry_refuses_the_whole_fanout(db: TestDb) {
         matches!(&refused, Err(StorageError::ConflictingEntry { group_id, seq: 7 }) if group_id == GROUP),
         "{refused:?}"
     );
-    assert_eq!(
-        replica_rows(&db).await,
-        before,
-        "nothing of the batch stays"
-    );
+    assert_eq!(db.fanout_rows().await, before, "nothing of the batch stays");
     assert_eq!(log_of(store, DAN).await, entries(&[(5, "m5"), (6, "m6")]));
 
     // The same batch without the contradiction goes through.
@@ -289,7 +268,7 @@ async fn a_local_group_is_never_taken_for_a_replica(db: TestDb) {
         .allocate_group_id("reserved@a.example", at(1))
         .await
         .unwrap();
-    let before = replica_rows(&db).await;
+    let before = db.fanout_rows().await;
     for group in [local, "reserved@a.example"] {
         let mut entry = message(1, &[DAN], "intruder");
         entry.group_id = group.to_owned();
@@ -299,7 +278,7 @@ async fn a_local_group_is_never_taken_for_a_replica(db: TestDb) {
             matches!(refused, Err(StorageError::InvalidRequest(_))),
             "{refused:?}"
         );
-        assert_eq!(replica_rows(&db).await, before);
+        assert_eq!(db.fanout_rows().await, before);
     }
     // Nor is one owner's replica filled by another.
     store

@@ -28,6 +28,17 @@ pub const TABLES: [&str; 13] = [
     "_sqlx_migrations",
 ];
 
+/// The tables a guest DS writes when it applies a fan-out.
+pub const FANOUT_TABLES: [&str; 7] = [
+    "groups",
+    "replica_groups",
+    "replica_welcomes",
+    "group_log",
+    "memberships",
+    "inboxes",
+    "inbox_entries",
+];
+
 /// Runs `scenario(TestDb)` as two tests, `sqlite` and `postgres`.
 macro_rules! on_both_backends {
     ($($scenario:ident),+ $(,)?) => {$(
@@ -121,6 +132,16 @@ impl TestDb {
             .fetch_one(&self.inspector)
             .await
             .unwrap()
+    }
+
+    /// Row counts of the tables a fan-out from another domain writes, in
+    /// [`FANOUT_TABLES`] order.
+    pub async fn fanout_rows(&self) -> Vec<i64> {
+        let mut counts = Vec::new();
+        for table in FANOUT_TABLES {
+            counts.push(self.rows(table).await);
+        }
+        counts
     }
 
     /// Rows per table, in [`TABLES`] order.
