@@ -40,7 +40,7 @@ pub struct Shared {
 #[derive(Debug)]
 pub struct Client {
     id: ClientId,
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     push: Option<JoinHandle<()>>,
     committer: JoinHandle<()>,
 }
@@ -150,6 +150,25 @@ impl Client {
     /// Removes every client of `user` from the group.
     pub async fn remove(&self, group: &GroupId, user: &UserId) -> Result<()> {
         self.shared.inner.lock().await.remove(group, user).await
+    }
+
+    /// Removes `device`, another device of this client's own user, from
+    /// the group; it gets [`Event::Removed`], the others
+    /// [`Event::MembersRemoved`].
+    pub async fn remove_device(&self, group: &GroupId, device: &ClientId) -> Result<()> {
+        self.shared
+            .inner
+            .lock()
+            .await
+            .remove_device(group, device)
+            .await
+    }
+
+    /// Deletes the group: one commit removes every other member (each gets
+    /// [`Event::Removed`]), and the owning DS forgets the group; later
+    /// requests about it are refused as `GroupNotFound`.
+    pub async fn delete_group(&self, group: &GroupId) -> Result<()> {
+        self.shared.inner.lock().await.delete_group(group).await
     }
 
     /// Asks to leave the group: a self-removal proposal, which the other

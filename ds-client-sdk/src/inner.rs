@@ -107,6 +107,11 @@ impl Inner {
     /// `body` signed by this client's leaf in `group` (`ClientSignature`).
     pub fn member_request(&self, gid: &GroupId, body: DsRequestBody) -> Result<DsRequest> {
         let sender_index = self.group(gid)?.own_leaf_index().u32();
+        self.member_request_at(body, sender_index)
+    }
+
+    /// `body` signed by this client's key as the leaf at `sender_index`.
+    pub fn member_request_at(&self, body: DsRequestBody, sender_index: u32) -> Result<DsRequest> {
         let mut request = DsRequest {
             version: ProtocolVersion::V1,
             body,

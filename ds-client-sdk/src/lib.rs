@@ -61,6 +61,8 @@
 
 mod client;
 mod config;
+#[cfg(feature = "conformance")]
+mod craft;
 mod enrol;
 mod error;
 mod event;

@@ -39,6 +39,12 @@ pub enum Change {
     AddClients(Vec<KeyPackage>),
     /// Remove every client of this user (`ds_remove_users`).
     Remove(UserId),
+    /// Remove these other devices of the committer's own user
+    /// (`ds_remove_clients`).
+    RemoveDevices(Vec<ClientId>),
+    /// Remove every other member; the DS then deletes the group
+    /// (`ds_delete_group`).
+    Delete,
     /// Refresh this client's leaf keys (`ds_update_client`); also commits
     /// the proposals stored in the epoch (self-removals, the DS's removals).
     Update,
@@ -141,7 +147,7 @@ impl Inner {
         Ok(())
     }
 
-    fn drop_pending_commit(&mut self, gid: &GroupId) -> Result<()> {
+    pub(crate) fn drop_pending_commit(&mut self, gid: &GroupId) -> Result<()> {
         if let Some(group) = self.mls.get_mut(gid.as_str())
             && group.pending_commit().is_some()
         {
@@ -153,7 +159,7 @@ impl Inner {
     }
 
     /// Stages `change` in `gid`: the signed request and the commit's bytes.
-    fn stage(&mut self, gid: &GroupId, change: &Change) -> Result<(DsRequest, Vec<u8>)> {
+    pub(crate) fn stage(&mut self, gid: &GroupId, change: &Change) -> Result<(DsRequest, Vec<u8>)> {
         let leaf_parameters = self.identity.leaf_parameters()?;
         let group = self
             .mls
@@ -173,13 +179,34 @@ impl Inner {
                 }
                 leaves
             }
+            Change::RemoveDevices(devices) => {
+                let leaves: Vec<_> = group
+                    .members()
+                    .filter(|m| client_of(&m.credential).is_some_and(|c| devices.contains(&c)))
+                    .map(|m| m.index)
+                    .collect();
+                if leaves.len() != devices.len() {
+                    return Err(Error::Membership(format!(
+                        "not every one of {devices:?} is a member of {gid}"
+                    )));
+                }
+                leaves
+            }
+            Change::Delete => {
+                let own = group.own_leaf_index();
+                group
+                    .members()
+                    .map(|m| m.index)
+                    .filter(|index| *index != own)
+                    .collect()
+            }
             _ => Vec::new(),
         };
         let builder = match change {
             Change::Add(key_packages) | Change::AddClients(key_packages) => {
                 group.commit_builder().propose_adds(key_packages.clone())
             }
-            Change::Remove(_) => group
+            Change::Remove(_) | Change::RemoveDevices(_) | Change::Delete => group
                 .commit_builder()
                 .propose_removals(removed)
                 .leaf_node_parameters(leaf_parameters),
@@ -223,6 +250,12 @@ impl Inner {
                 }
             }
             Change::Remove(_) => DsRequestBody::RemoveUsers(GroupUpdateRequest {
+                group_update: update,
+            }),
+            Change::RemoveDevices(_) => DsRequestBody::RemoveClients(GroupUpdateRequest {
+                group_update: update,
+            }),
+            Change::Delete => DsRequestBody::DeleteGroup(GroupUpdateRequest {
                 group_update: update,
             }),
             Change::Update | Change::Pending => DsRequestBody::UpdateClient(GroupUpdateRequest {

@@ -79,6 +79,27 @@ impl Inner {
         self.commit(gid, &Change::Remove(user.clone())).await
     }
 
+    /// Removes `device`, another client of this client's own user, from
+    /// the group (`ds_remove_clients`, spec §8.7).
+    pub async fn remove_device(&mut self, gid: &GroupId, device: &ClientId) -> Result<()> {
+        if device.user() != self.identity.id.user() || device == &self.identity.id {
+            return Err(Error::Membership(format!(
+                "{device} is not another device of {}",
+                self.identity.id.user()
+            )));
+        }
+        self.commit(gid, &Change::RemoveDevices(vec![device.clone()]))
+            .await
+    }
+
+    /// Removes every other member and so deletes the group at its owning
+    /// DS (`ds_delete_group`).
+    pub async fn delete_group(&mut self, gid: &GroupId) -> Result<()> {
+        self.commit(gid, &Change::Delete).await?;
+        self.forget_group(gid)?;
+        self.save()
+    }
+
     /// Refreshes this client's keys in the group.
     pub async fn update(&mut self, gid: &GroupId) -> Result<()> {
         self.commit(gid, &Change::Update).await

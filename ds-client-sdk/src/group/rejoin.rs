@@ -90,7 +90,7 @@ impl Inner {
     }
 
     /// Drops this client's state of `gid`, if any.
-    fn forget_group(&mut self, gid: &GroupId) -> Result<()> {
+    pub(crate) fn forget_group(&mut self, gid: &GroupId) -> Result<()> {
         if let Some(mut old) = self.mls.remove(gid.as_str()) {
             old.delete(self.provider.storage())
                 .map_err(|e| Error::mls("dropping the old group state", e))?;

@@ -1,0 +1,111 @@
+//! Requests built and signed as this client would build them, but not
+//! sent: the conformance suite (`interop-tests`) alters and posts them to
+//! check that a DS refuses what it must and stores nothing of it. Only
+//! with the `conformance` feature; applications have no use for it.
+
+use ds_core::queue::sign_qs_request;
+use ds_core::wire::{
+    Bytes, Domain, DsRequest, DsRequestBody, DsResponseBody, GroupId, QsRequest, QsRequestBody,
+    QsResponseBody, SendMessageRequest,
+};
+use openmls::prelude::KeyPackage;
+use tls_codec::Serialize as _;
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::group::commit::Change;
+use crate::identity::nonce;
+
+impl Client {
+    /// A signed `ds_send_message` of `body` in `group`, not sent.
+    pub async fn craft_message(&self, group: &GroupId, body: &[u8]) -> Result<DsRequest> {
+        let mut guard = self.shared.inner.lock().await;
+        let inner = &mut *guard;
+        let mls = inner
+            .mls
+            .get_mut(group.as_str())
+            .ok_or_else(|| Error::NotAMember(group.clone()))?;
+        let message = mls
+            .create_message(&inner.provider, &inner.identity.signer, body)
+            .map_err(|e| Error::mls("encrypting the message", e))?
+            .tls_serialize_detached()
+            .map_err(|e| Error::mls("encoding the message", e))?;
+        let body = DsRequestBody::SendMessage(SendMessageRequest {
+            application_message: Bytes::new(message).map_err(|e| Error::mls("message", e))?,
+        });
+        inner.member_request(group, body)
+    }
+
+    /// A signed `ds_update_client` commit of `group`, not sent; the
+    /// client's state of the group stays as it was.
+    pub async fn craft_update(&self, group: &GroupId) -> Result<DsRequest> {
+        self.craft_commit(group, &Change::Update).await
+    }
+
+    /// A signed `ds_add_users` commit adding `key_packages` (whatever they
+    /// are), not sent; the client's state of the group stays as it was.
+    pub async fn craft_add(
+        &self,
+        group: &GroupId,
+        key_packages: Vec<KeyPackage>,
+    ) -> Result<DsRequest> {
+        self.craft_commit(group, &Change::Add(key_packages)).await
+    }
+
+    /// `body` signed by this client's key as the leaf at `sender_index`
+    /// (its own, or any other to forge a sender).
+    pub async fn sign_as_leaf(&self, body: DsRequestBody, sender_index: u32) -> Result<DsRequest> {
+        self.shared
+            .inner
+            .lock()
+            .await
+            .member_request_at(body, sender_index)
+    }
+
+    /// This client's leaf index in `group`.
+    pub async fn leaf_index(&self, group: &GroupId) -> Result<u32> {
+        let inner = self.shared.inner.lock().await;
+        Ok(inner.group(group)?.own_leaf_index().u32())
+    }
+
+    /// `body` as this client's queue request signed at `timestamp` (Unix
+    /// seconds) with a fresh nonce.
+    pub async fn sign_queue_request(
+        &self,
+        body: QsRequestBody,
+        timestamp: u64,
+    ) -> Result<QsRequest> {
+        let inner = self.shared.inner.lock().await;
+        let identity = &inner.identity;
+        sign_qs_request(
+            body,
+            identity.id.clone(),
+            timestamp,
+            nonce(&inner.provider)?,
+            &identity.signer,
+        )
+        .map_err(|e| Error::mls("signing a queue request", e))
+    }
+
+    /// Posts `request` to `domain`'s DS; a protocol refusal is
+    /// [`Error::Refused`].
+    pub async fn post_ds(&self, domain: &Domain, request: &DsRequest) -> Result<DsResponseBody> {
+        let transport = self.shared.inner.lock().await.transport.clone();
+        transport.ds(domain, request).await
+    }
+
+    /// Posts `request` to the home DS's queue endpoint; a protocol refusal
+    /// is [`Error::Refused`].
+    pub async fn post_queue(&self, request: &QsRequest) -> Result<QsResponseBody> {
+        let transport = self.shared.inner.lock().await.transport.clone();
+        transport.qs(request).await
+    }
+
+    async fn craft_commit(&self, group: &GroupId, change: &Change) -> Result<DsRequest> {
+        let mut inner = self.shared.inner.lock().await;
+        inner.settle_pending_commit(group).await?;
+        let staged = inner.stage(group, change);
+        inner.drop_pending_commit(group)?;
+        Ok(staged?.0)
+    }
+}

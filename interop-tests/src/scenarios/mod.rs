@@ -1,0 +1,23 @@
+//! The scenarios, one file per family.
+
+mod cs;
+mod fed;
+mod order;
+mod resilience;
+mod sec_federation;
+mod sec_server;
+
+use crate::scenario::Scenario;
+
+/// Every scenario: client to server, federation, hostile input.
+pub fn all() -> Vec<Scenario> {
+    [
+        cs::all(),
+        order::all(),
+        fed::all(),
+        resilience::all(),
+        sec_server::all(),
+        sec_federation::all(),
+    ]
+    .concat()
+}
