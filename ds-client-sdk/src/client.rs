@@ -88,6 +88,19 @@ impl Client {
         })
     }
 
+    /// Stops the background tasks (live push, commits of pending removals)
+    /// and waits until they have, so that nothing writes to the state
+    /// directory afterwards (dropping the client stops them too, but
+    /// without waiting).
+    pub async fn close(mut self) {
+        if let Some(push) = self.push.take() {
+            push.abort();
+            let _ = push.await;
+        }
+        self.committer.abort();
+        let _ = (&mut self.committer).await;
+    }
+
     /// This client's id.
     pub fn id(&self) -> &ClientId {
         &self.id

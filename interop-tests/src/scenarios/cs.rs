@@ -140,7 +140,7 @@ async fn register(ctx: Ctx) -> Outcome {
     for domain in [ctx.a(), ctx.b()] {
         let client = ctx.client(&domain, "ann", "laptop").await?;
         // Reopening restores the registration instead of registering again.
-        drop(client);
+        client.close().await;
         let again = ctx.client(&domain, "ann", "laptop").await?;
         ensure!(
             again.groups().await.ctx("groups")?.is_empty(),
@@ -346,11 +346,11 @@ async fn rejoin(ctx: Ctx) -> Outcome {
     let bob_user = ctx.user(&ctx.a(), "bob");
     let dir = ctx.state_dir(&bob_user, "phone");
     let backup = dir.with_extension("backup");
-    drop(bob);
+    bob.close().await;
     copy_dir(&dir, &backup)?;
     let bob = ctx.client(&ctx.a(), "bob", "phone").await?;
     alice.update(&group).await.ctx("alice updates")?;
-    drop(bob);
+    bob.close().await;
     std::fs::remove_dir_all(&dir).ctx("dropping bob's state")?;
     copy_dir(&backup, &dir)?;
     let bob = ctx.client(&ctx.a(), "bob", "phone").await?;

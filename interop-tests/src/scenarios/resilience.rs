@@ -72,7 +72,7 @@ async fn all_arrive(bob: &Client, alice: &Client, group: &GroupId, count: usize)
 async fn partition(ctx: Ctx) -> Outcome {
     let (alice, bob, group) = across(&ctx).await?;
     // Bob's device is offline too while its DS is unreachable.
-    drop(bob);
+    bob.close().await;
     ctx.perform(Action::CutB).await?;
     let sent = send_range(&alice, &group, 0, WHILE_AWAY).await;
     // Heal whatever happened, so later scenarios find B reachable.
@@ -88,7 +88,7 @@ async fn partition(ctx: Ctx) -> Outcome {
 
 async fn guest_restart(ctx: Ctx) -> Outcome {
     let (alice, bob, group) = across(&ctx).await?;
-    drop(bob);
+    bob.close().await;
     let half = WHILE_AWAY / 2;
     // A's fan-out to B is in flight while B goes down and comes back.
     let (sent, restarted) = tokio::join!(
