@@ -55,7 +55,7 @@ impl Default for Tuning {
         Self {
             key_package_pool: 20,
             key_package_low_water: 5,
-            commit_attempts: 4,
+            commit_attempts: 8,
             poll_interval: Duration::from_secs(5),
             request_timeout: Duration::from_secs(20),
             live_push: true,

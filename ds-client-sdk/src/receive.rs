@@ -139,15 +139,25 @@ impl Inner {
         let protocol: ProtocolMessage = message
             .try_into_protocol_message()
             .map_err(|e| Error::mls("a group entry", e))?;
-        if protocol.epoch() < group.epoch() {
-            // Logged before this client's external commit (a rejoin): of
-            // epochs it has no keys for.
-            tracing::debug!(group = %gid, epoch = protocol.epoch().as_u64(), "entry of an earlier epoch skipped");
+        let earlier = protocol.epoch() < group.epoch();
+        if earlier && !matches!(protocol, ProtocolMessage::PrivateMessage(_)) {
+            // A handshake message of an epoch this client left behind: a
+            // proposal that epoch's commit dropped, or an entry logged before
+            // this client's external commit (a rejoin).
+            tracing::debug!(group = %gid, epoch = protocol.epoch().as_u64(), "handshake entry of an earlier epoch skipped");
             return Ok(Vec::new());
         }
-        let processed = group
-            .process_message(&self.provider, protocol)
-            .map_err(|e| Error::mls("processing", e))?;
+        let processed = match group.process_message(&self.provider, protocol) {
+            Ok(processed) => processed,
+            // An application message of an earlier epoch is readable with
+            // that epoch's kept keys (sent just before this client's own
+            // commit was accepted); before a rejoin there are none.
+            Err(e) if earlier => {
+                tracing::debug!(group = %gid, error = %e, "message of an earlier epoch without keys skipped");
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(Error::mls("processing", e)),
+        };
         let sender = client_of(processed.credential());
         let external_joiner = matches!(processed.sender(), Sender::NewMemberCommit)
             .then(|| sender.clone())

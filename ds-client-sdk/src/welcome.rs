@@ -30,8 +30,15 @@ use crate::transport::Transport;
 pub fn join_config() -> MlsGroupJoinConfig {
     MlsGroupJoinConfig::builder()
         .wire_format_policy(MIXED_PLAINTEXT_WIRE_FORMAT_POLICY)
+        .max_past_epochs(PAST_EPOCHS)
         .build()
 }
+
+/// Epochs whose message keys a client keeps after moving on. Messages other
+/// members sent just before this client's own commit was accepted come
+/// after it in no log, but the client merged its commit at once: they are
+/// still in an earlier epoch when it reads them.
+pub const PAST_EPOCHS: usize = 8;
 
 /// The name a group's name extension holds (empty when it has none).
 pub fn group_name(group: &MlsGroup) -> String {

@@ -558,3 +558,34 @@ async fn a_device_whose_state_was_deleted_rejoins_as_a_new_device() {
         quiet(client, Duration::from_secs(1)).await;
     }
 }
+
+/// A message another member sent just before this client's own commit was
+/// accepted is logged before that commit but read after the client merged
+/// it: it is still read (with the kept keys of the earlier epoch), in log
+/// order, not skipped.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_logged_just_before_an_own_commit_is_still_read() {
+    let world = World::start().await;
+    let dir = world.dir.path().join("clients").join("alice-quiet");
+    let mut config = world.config(ALICE, "laptop", &dir);
+    config.tuning.live_push = false;
+    let alice = Client::open(config).await.unwrap();
+    let bob = world.client(BOB, "phone").await;
+    let team = group_of_two(&alice, &bob, "team").await;
+
+    bob.send(&team, b"before").await.unwrap();
+    // Alice commits without having read bob's message.
+    alice.update(&team).await.unwrap();
+    bob.send(&team, b"after").await.unwrap();
+    for text in ["before", "after"] {
+        assert_eq!(
+            next(&alice).await,
+            Event::Message {
+                group: team.clone(),
+                sender: bob.id().clone(),
+                body: text.as_bytes().to_vec(),
+            }
+        );
+    }
+    quiet(&alice, Duration::from_millis(500)).await;
+}

@@ -110,10 +110,27 @@ impl Inner {
                     }
                     tracing::debug!(group = %gid, attempt, "commit lost a race; catching up");
                     self.catch_up(gid, epoch).await?;
+                    // Members that keep committing would otherwise win every
+                    // race against those still catching up.
+                    tokio::time::sleep(self.retry_jitter(attempt)).await;
                 }
             }
         }
         Err(Error::Contended(gid.clone()))
+    }
+
+    /// A random pause before retry `attempt` of a commit that lost a race:
+    /// up to 20 ms, doubling with each attempt up to 320 ms.
+    fn retry_jitter(&self, attempt: u32) -> Duration {
+        use openmls_traits::random::OpenMlsRand as _;
+        let ceiling = 20u64 << attempt.min(4);
+        let random = self
+            .provider
+            .rand()
+            .random_array::<8>()
+            .map(u64::from_le_bytes)
+            .unwrap_or(0);
+        Duration::from_millis(random % (ceiling + 1))
     }
 
     /// After `WrongEpoch` at `epoch`: syncs until the group moved past it.

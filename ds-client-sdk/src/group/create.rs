@@ -65,6 +65,7 @@ impl Inner {
             .with_group_id(openmls::group::GroupId::from_slice(gid.as_bytes()))
             .ciphersuite(CIPHERSUITE)
             .with_wire_format_policy(MIXED_PLAINTEXT_WIRE_FORMAT_POLICY)
+            .max_past_epochs(crate::welcome::PAST_EPOCHS)
             .with_group_context_extensions(extensions)
             .with_capabilities(Identity::capabilities())
             .with_leaf_node_extensions(self.identity.leaf_extensions()?)
