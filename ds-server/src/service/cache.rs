@@ -4,7 +4,7 @@
 //! a state another process changed is detected at write time, dropped and
 //! reloaded.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use ds_core::group::DsGroup;
@@ -23,6 +23,21 @@ pub struct CachedGroup {
     /// roster only changes with the epoch, so a message does not pay
     /// O(members). Behind its own lock because messages share the state.
     remote: Mutex<Option<(u64, Arc<RemoteMembers>)>>,
+    /// Digests of the application messages this process stored in the
+    /// current epoch, so that a repeated send (a client's retry after a
+    /// lost answer, or a replay) is answered without being logged twice.
+    stored: Mutex<StoredMessages>,
+}
+
+/// How many digests of stored messages a group remembers per epoch.
+const REMEMBERED_MESSAGES: usize = 4096;
+
+/// The last [`REMEMBERED_MESSAGES`] message digests of one epoch.
+#[derive(Debug, Default)]
+struct StoredMessages {
+    epoch: u64,
+    digests: HashSet<[u8; 32]>,
+    order: VecDeque<[u8; 32]>,
 }
 
 impl CachedGroup {
@@ -32,17 +47,40 @@ impl CachedGroup {
             group,
             revision,
             remote: Mutex::new(None),
+            stored: Mutex::new(StoredMessages::default()),
+        }
+    }
+
+    /// Whether this process stored a message with `digest` in the current
+    /// epoch (among the last few thousand).
+    pub(crate) fn was_stored(&self, digest: &[u8; 32]) -> bool {
+        let stored = lock(&self.stored);
+        stored.epoch == self.group.epoch() && stored.digests.contains(digest)
+    }
+
+    /// Remembers that a message with `digest` was stored in `epoch`.
+    pub(crate) fn remember_stored(&self, epoch: u64, digest: [u8; 32]) {
+        let mut stored = lock(&self.stored);
+        if stored.epoch != epoch {
+            *stored = StoredMessages {
+                epoch,
+                ..StoredMessages::default()
+            };
+        }
+        if stored.digests.insert(digest) {
+            stored.order.push_back(digest);
+            if stored.order.len() > REMEMBERED_MESSAGES
+                && let Some(oldest) = stored.order.pop_front()
+            {
+                stored.digests.remove(&oldest);
+            }
         }
     }
 
     /// The group's members on other domains than `local`, in the current epoch.
     pub(crate) fn remote_members(&self, local: &str) -> Arc<RemoteMembers> {
         let epoch = self.group.epoch();
-        let mut remote = match self.remote.lock() {
-            Ok(guard) => guard,
-            // The value is replaced whole, so a panic cannot leave it torn.
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut remote = lock(&self.remote);
         match &*remote {
             Some((cached, members)) if *cached == epoch => Arc::clone(members),
             _ => {
@@ -51,6 +89,15 @@ impl CachedGroup {
                 members
             }
         }
+    }
+}
+
+/// Locks `mutex`; its values are replaced or updated in one step, so a
+/// panic elsewhere cannot leave them torn.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
     }
 }
 

@@ -6,7 +6,9 @@
 //! the message is checked again against the new state.
 
 use ds_core::group::{Outcome, Roster};
-use ds_core::wire::{ClientId, DsError, DsErrorCode, DsRequest, DsResponseBody, GroupId};
+use ds_core::wire::{
+    ClientId, DsError, DsErrorCode, DsRequest, DsRequestBody, DsResponseBody, GroupId,
+};
 
 use super::DsService;
 use super::cache::Slot;
@@ -47,6 +49,11 @@ impl DsService {
                     })
                     .await;
             }
+            let digest = message_digest(request);
+            if entry.was_stored(&digest) {
+                // Stored already (a retry or a replay): answered as then.
+                return Ok(outcome.response.clone());
+            }
             let remote = entry.remote_members(local);
             let (epoch, revision) = (entry.group.epoch(), entry.revision);
             // The read lock is held until the append is stored: a commit by
@@ -55,7 +62,11 @@ impl DsService {
                 .append(id, epoch, &outcome, &remote, entry.group.roster())
                 .await?
             {
-                Written::Done(body) | Written::Deleted(body) => return Ok(body),
+                Written::Done(body) => {
+                    entry.remember_stored(epoch, digest);
+                    return Ok(body);
+                }
+                Written::Deleted(body) => return Ok(body),
                 Written::Conflict => {
                     drop(cached);
                     let mut cached = slot.write().await;
@@ -139,5 +150,16 @@ impl DsService {
             };
             AppendQueue::start(store.clone(), writers, MAX_APPEND_BATCH)
         })
+    }
+}
+
+/// SHA-256 of the application message of a `send_message` request.
+fn message_digest(request: &DsRequest) -> [u8; 32] {
+    use sha2::{Digest as _, Sha256};
+    match &request.body {
+        DsRequestBody::SendMessage(send) => {
+            Sha256::digest(send.application_message.as_slice()).into()
+        }
+        _ => [0; 32],
     }
 }
