@@ -4,6 +4,8 @@
 //! clients) reaches each DS through a TCP forwarder of the test's, which
 //! is how B is cut off the network and found again after a restart.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a test fails by panicking
+
 #[path = "../../ds-client-sdk/tests/harness/node.rs"]
 mod node;
 #[allow(dead_code)]
