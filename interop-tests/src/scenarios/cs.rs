@@ -168,7 +168,7 @@ async fn create(ctx: Ctx) -> Outcome {
 
 /// Alice creates a group on `ctx.a()` and invites Bob of the same domain;
 /// both clients and the group.
-pub async fn pair(
+pub(super) async fn pair(
     ctx: &Ctx,
 ) -> Result<(ds_client_sdk::Client, ds_client_sdk::Client, GroupId), crate::Failure> {
     let a = ctx.a();

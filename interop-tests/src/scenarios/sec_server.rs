@@ -26,7 +26,7 @@ use tls_codec::Serialize as _;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::ctx::Ctx;
-use crate::events::{expect_message, joined, quiet};
+use crate::events::{expect_message, quiet};
 use crate::forge::{self, now};
 use crate::raw::{self, Answer, DS_PATH, QUEUE_PATH};
 use crate::scenario::{Context as _, Failure, Outcome, Scenario, ensure, scenario};
@@ -123,20 +123,6 @@ pub fn all() -> Vec<Scenario> {
 
 // ---------------------------------------------------------------------------
 // Helpers.
-
-/// Alice and Bob of `domain` in a fresh group of that domain.
-async fn pair_on(ctx: &Ctx, domain: &Domain) -> Result<(Client, Client, GroupId), Failure> {
-    let alice = ctx.client(domain, "alice", "laptop").await?;
-    let bob = ctx.client(domain, "bob", "phone").await?;
-    let group = alice.create_group("hostile").await.ctx("create_group")?;
-    alice
-        .invite(&group, &[bob.id().clone()])
-        .await
-        .ctx("invite")?;
-    let got = joined(&bob).await?;
-    ensure!(got == group, "bob joined {got}, not {group}");
-    Ok((alice, bob, group))
-}
 
 /// The domain a group lives on.
 fn home(group: &GroupId) -> Result<Domain, Failure> {
@@ -273,6 +259,24 @@ async fn unchanged(
         before.iter().map(|e| e.0).collect::<Vec<_>>()
     );
     Ok(())
+}
+
+/// After refused requests: `bob`'s log of `group` is as `before`, and the
+/// group goes on: `alice` commits an update, then sends `text`, which is
+/// `bob`'s next and last event.
+async fn goes_on(
+    alice: &Client,
+    bob: &Client,
+    group: &GroupId,
+    before: &[(u64, Vec<u8>)],
+    after_what: &str,
+    text: &[u8],
+) -> Outcome {
+    unchanged(bob, group, before, after_what).await?;
+    alice.update(group).await.ctx("alice's update")?;
+    alice.send(group, text).await.ctx("alice sends")?;
+    expect_message(bob, group, alice.id(), text).await?;
+    quiet(bob).await
 }
 
 /// The MLS message a crafted `send_message` carries.
@@ -456,7 +460,7 @@ fn garbage_bodies() -> Result<Vec<(&'static str, Vec<u8>)>, Failure> {
 
 async fn garbage(ctx: Ctx) -> Outcome {
     let raw = ctx.raw()?;
-    let (_alice, bob, group) = pair_on(&ctx, &ctx.a()).await?;
+    let (_alice, bob, group) = super::cs::pair(&ctx).await?;
     let before = unacked(&bob, &group).await?;
     for domain in [ctx.a(), ctx.b()] {
         for (what, body) in garbage_bodies()? {
@@ -476,7 +480,7 @@ async fn garbage(ctx: Ctx) -> Outcome {
 
 async fn truncated(ctx: Ctx) -> Outcome {
     let raw = ctx.raw()?;
-    let (alice, bob, group) = pair_on(&ctx, &ctx.a()).await?;
+    let (alice, bob, group) = super::cs::pair(&ctx).await?;
     let domain = home(&group)?;
     let before = unacked(&bob, &group).await?;
     let message = alice
@@ -514,7 +518,7 @@ async fn truncated(ctx: Ctx) -> Outcome {
 
 async fn trailing(ctx: Ctx) -> Outcome {
     let raw = ctx.raw()?;
-    let (alice, bob, group) = pair_on(&ctx, &ctx.a()).await?;
+    let (alice, bob, group) = super::cs::pair(&ctx).await?;
     let domain = home(&group)?;
     let before = unacked(&bob, &group).await?;
     let message = alice
@@ -577,7 +581,7 @@ async fn oversize(ctx: Ctx) -> Outcome {
 
 async fn version(ctx: Ctx) -> Outcome {
     let raw = ctx.raw()?;
-    let (alice, bob, group) = pair_on(&ctx, &ctx.a()).await?;
+    let (alice, bob, group) = super::cs::pair(&ctx).await?;
     let before = unacked(&bob, &group).await?;
     let message = encode_ds(
         &alice
@@ -654,7 +658,7 @@ async fn version(ctx: Ctx) -> Outcome {
 
 async fn forged_signature(ctx: Ctx) -> Outcome {
     let raw = ctx.raw()?;
-    let (alice, bob, group) = pair_on(&ctx, &ctx.a()).await?;
+    let (alice, bob, group) = super::cs::pair(&ctx).await?;
     let domain = home(&group)?;
     let before = unacked(&bob, &group).await?;
     let intruder = stranger()?;
@@ -707,16 +711,20 @@ async fn forged_signature(ctx: Ctx) -> Outcome {
         )
         .await?;
     }
-    unchanged(&bob, &group, &before, "the forged requests").await?;
-    alice.update(&group).await.ctx("alice's update")?;
-    alice.send(&group, b"genuine").await.ctx("alice sends")?;
-    expect_message(&bob, &group, alice.id(), b"genuine").await?;
-    quiet(&bob).await
+    goes_on(
+        &alice,
+        &bob,
+        &group,
+        &before,
+        "the forged requests",
+        b"genuine",
+    )
+    .await
 }
 
 async fn wrong_leaf(ctx: Ctx) -> Outcome {
     let raw = ctx.raw()?;
-    let (alice, bob, group) = pair_on(&ctx, &ctx.a()).await?;
+    let (alice, bob, group) = super::cs::pair(&ctx).await?;
     let domain = home(&group)?;
     let before = unacked(&bob, &group).await?;
     let alice_leaf = alice.leaf_index(&group).await.ctx("alice's leaf")?;
@@ -758,16 +766,20 @@ async fn wrong_leaf(ctx: Ctx) -> Outcome {
         "alice's update commit signed by bob as his leaf",
     )
     .await?;
-    unchanged(&bob, &group, &before, "the requests of the wrong leaf").await?;
-    alice.update(&group).await.ctx("alice's update")?;
-    alice.send(&group, b"as myself").await.ctx("alice sends")?;
-    expect_message(&bob, &group, alice.id(), b"as myself").await?;
-    quiet(&bob).await
+    goes_on(
+        &alice,
+        &bob,
+        &group,
+        &before,
+        "the requests of the wrong leaf",
+        b"as myself",
+    )
+    .await
 }
 
 async fn non_member(ctx: Ctx) -> Outcome {
     let raw = ctx.raw()?;
-    let (alice, bob, group) = pair_on(&ctx, &ctx.a()).await?;
+    let (alice, bob, group) = super::cs::pair(&ctx).await?;
     let domain = home(&group)?;
     let outsider = ctx.client(&ctx.a(), "mallory", "laptop").await?;
     let before = unacked(&bob, &group).await?;
@@ -810,7 +822,7 @@ async fn non_member(ctx: Ctx) -> Outcome {
 
 async fn altered_commit(ctx: Ctx) -> Outcome {
     let raw = ctx.raw()?;
-    let (alice, bob, group) = pair_on(&ctx, &ctx.a()).await?;
+    let (alice, bob, group) = super::cs::pair(&ctx).await?;
     let domain = home(&group)?;
     let before = unacked(&bob, &group).await?;
     let leaf = alice.leaf_index(&group).await.ctx("alice's leaf")?;
@@ -845,7 +857,7 @@ async fn altered_commit(ctx: Ctx) -> Outcome {
 
 async fn stale_epoch(ctx: Ctx) -> Outcome {
     let raw = ctx.raw()?;
-    let (alice, bob, group) = pair_on(&ctx, &ctx.a()).await?;
+    let (alice, bob, group) = super::cs::pair(&ctx).await?;
     let domain = home(&group)?;
     let message = alice
         .craft_message(&group, b"too late")
@@ -872,7 +884,7 @@ async fn stale_epoch(ctx: Ctx) -> Outcome {
 
 async fn replay_ds(ctx: Ctx) -> Outcome {
     let raw = ctx.raw()?;
-    let (alice, bob, group) = pair_on(&ctx, &ctx.a()).await?;
+    let (alice, bob, group) = super::cs::pair(&ctx).await?;
     let domain = home(&group)?;
     let request = alice
         .craft_message(&group, b"once")
@@ -1036,7 +1048,7 @@ async fn unknown_client(ctx: Ctx) -> Outcome {
 async fn others_queue(ctx: Ctx) -> Outcome {
     let raw = ctx.raw()?;
     let a = ctx.a();
-    let (alice, bob, group) = pair_on(&ctx, &a).await?;
+    let (alice, bob, group) = super::cs::pair(&ctx).await?;
     let thief = ctx.client(&a, "mallory", "laptop").await?;
     let bob_id = bob.id().clone();
     // Bob is offline while a message waits for him.
