@@ -10,11 +10,11 @@
 #  3. builds the runtime image from deploy/Dockerfile's `runtime-prebuilt`
 #     stage on that base with the host's binary (build args BASE, MIMI_DS_BIN);
 #  4. makes the private CA's certificates (deploy/compose/make-certs.sh) and
-#     starts ds-a.example and ds-b.example with docker-compose, waiting until
-#     both report healthy;
+#     starts ds-a.example and ds-b.example with docker-compose, and the
+#     "conformance" profile's ds-c.example, waiting until all report healthy;
 #  5. runs mimi-conformance against them (every scenario: it cuts ds-b off the
 #     network with `docker network disconnect`, heals and restarts it through
-#     the commands given here);
+#     the commands given here, and signs hostile fan-outs with ds-c's key);
 #  6. once more by hand, with mimi-chat: cuts ds-b off while alice on ds-a
 #     keeps sending, reconnects it, and checks that bob on ds-b got every
 #     message, in order;
@@ -110,9 +110,10 @@ trap logs_and_down EXIT
 
 step "compose up"
 "${compose[@]}" down -v --remove-orphans >/dev/null 2>&1 || true
-"${compose[@]}" up -d --no-build ds-a.example ds-b.example
+"${compose[@]}" up -d --no-build ds-a.example ds-b.example ds-c.example
 a_container=$("${compose[@]}" ps -q ds-a.example)
 b_container=$("${compose[@]}" ps -q ds-b.example)
+c_container=$("${compose[@]}" ps -q ds-c.example)
 
 wait_healthy() {
   for _ in $(seq 1 120); do
@@ -125,7 +126,11 @@ wait_healthy() {
 }
 wait_healthy "$a_container"
 wait_healthy "$b_container"
-echo "both healthy"
+wait_healthy "$c_container"
+echo "all three healthy"
+# ds-c.example's signing keys, for the suite's SEC-PEER- scenarios.
+rm -rf "$work/ds-c-keys"
+docker cp "$c_container:/var/lib/mimi-ds/ds-keys" "$work/ds-c-keys"
 
 ca=deploy/compose/certs/ca.pem
 cut_b="docker network disconnect $network $b_container"
@@ -136,7 +141,8 @@ step "mimi-conformance against the deployment"
 "$bin/mimi-conformance" \
   --ds-a "https://ds-a.example:${DS_A_PUBLIC##*:}" --ds-b "https://ds-b.example:${DS_B_PUBLIC##*:}" \
   --ca "$ca" --connect "ds-a.example=$DS_A_PUBLIC" --connect "ds-b.example=$DS_B_PUBLIC" \
-  --cut-b "$cut_b" --heal-b "$heal_b" --restart-b "$restart_b" --require-all
+  --cut-b "$cut_b" --heal-b "$heal_b" --restart-b "$restart_b" \
+  --peer-key "ds-c.example=$work/ds-c-keys" --require-all
 wait_healthy "$b_container"
 
 step "ds-b cut off while ds-a keeps sending (mimi-chat)"

@@ -112,6 +112,14 @@ impl Ctx {
         .ctx("the raw HTTPS client")
     }
 
+    /// The third domain whose key the suite signs fan-outs with.
+    pub fn peer(&self) -> Result<&crate::target::PeerSigner, Failure> {
+        self.target
+            .peer
+            .as_ref()
+            .ok_or_else(|| Failure("no --peer-key was given".into()))
+    }
+
     /// The address the suite dials for `domain`.
     pub fn address(&self, domain: &Domain) -> String {
         self.target

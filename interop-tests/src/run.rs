@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::ctx::Ctx;
 use crate::report::{Report, ScenarioResult, Verdict};
-use crate::scenario::Scenario;
+use crate::scenario::{Need, Scenario};
 use crate::target::Target;
 
 /// How a run goes.
@@ -67,8 +67,33 @@ pub async fn run(target: Target, scenarios: &[Scenario], options: &RunOptions) -
         )
     };
 
+    let missing = |scenario: &Scenario| -> Vec<&'static str> {
+        scenario
+            .needs
+            .iter()
+            .filter(|need| match need {
+                Need::Disrupt(action) => !target.operator.can(*action),
+                Need::PeerKey => target.peer.is_none(),
+            })
+            .map(|need| need.option())
+            .collect()
+    };
+    let disrupts = |scenario: &Scenario| {
+        scenario
+            .needs
+            .iter()
+            .any(|need| matches!(need, Need::Disrupt(_)))
+    };
+    for i in 0..selected.len() {
+        let lacking = missing(&selected[i].1);
+        if !lacking.is_empty() {
+            let verdict = Verdict::Skip(format!("needs {}", lacking.join(" ")));
+            results[i] = Some(row(&selected[i].1, verdict, Duration::ZERO));
+        }
+    }
+    let pending: Vec<bool> = results.iter().map(Option::is_none).collect();
     let calm: Vec<usize> = (0..selected.len())
-        .filter(|&i| selected[i].1.needs.is_empty())
+        .filter(|&i| pending[i] && !disrupts(&selected[i].1))
         .collect();
     for chunk in calm.chunks(options.parallel.max(1)) {
         let mut running = Vec::new();
@@ -83,24 +108,13 @@ pub async fn run(target: Target, scenarios: &[Scenario], options: &RunOptions) -
             results[i] = Some(joined(selected[i].1, task.await));
         }
     }
-    for i in (0..selected.len()).filter(|&i| !selected[i].1.needs.is_empty()) {
+    let disruptive: Vec<usize> = (0..selected.len())
+        .filter(|&i| pending[i] && disrupts(&selected[i].1))
+        .collect();
+    for i in disruptive {
         let (index, scenario) = selected[i];
-        let missing: Vec<&str> = scenario
-            .needs
-            .iter()
-            .filter(|a| !target.operator.can(**a))
-            .map(|a| a.option())
-            .collect();
-        results[i] = Some(if missing.is_empty() {
-            let task = tokio::spawn(check(scenario, ctx_for(index), options.time_limit));
-            joined(scenario, task.await)
-        } else {
-            row(
-                &scenario,
-                Verdict::Skip(format!("needs {}", missing.join(" "))),
-                Duration::ZERO,
-            )
-        });
+        let task = tokio::spawn(check(scenario, ctx_for(index), options.time_limit));
+        results[i] = Some(joined(scenario, task.await));
     }
     Report {
         results: results.into_iter().flatten().collect(),

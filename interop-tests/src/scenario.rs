@@ -24,6 +24,27 @@ pub type Outcome = Result<(), Failure>;
 /// A running check.
 pub type ScenarioFuture = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 
+/// What a scenario needs beyond two deployments; without it, it is
+/// skipped and says why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// A disruption of B; the scenario runs alone, after the others.
+    Disrupt(Action),
+    /// The signing key of a third domain that B federates with
+    /// (`--peer-key`): fan-outs signed as a trusted peer that misbehaves.
+    PeerKey,
+}
+
+impl Need {
+    /// The command-line option that supplies it.
+    pub fn option(self) -> &'static str {
+        match self {
+            Self::Disrupt(action) => action.option(),
+            Self::PeerKey => "--peer-key",
+        }
+    }
+}
+
 /// One black-box check.
 #[derive(Debug, Clone, Copy)]
 pub struct Scenario {
@@ -31,8 +52,8 @@ pub struct Scenario {
     pub id: &'static str,
     /// What it checks, in one line.
     pub statement: &'static str,
-    /// Disruptions it performs; it runs alone, after the others.
-    pub needs: &'static [Action],
+    /// What it needs beyond two deployments.
+    pub needs: &'static [Need],
     /// The check.
     pub run: fn(Ctx) -> ScenarioFuture,
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use ds_client_sdk::Domain;
+use ds_federation::DsKey;
 
 use crate::operator::Operator;
 
@@ -33,6 +34,18 @@ pub struct Target {
     pub tokens: Arc<Mutex<BTreeMap<Domain, VecDeque<String>>>>,
     /// Cuts, heals and restarts `b` for the scenarios that need it.
     pub operator: Arc<dyn Operator>,
+    /// A third domain B federates with, whose signing key the suite holds:
+    /// for the fan-outs that only a trusted peer can sign.
+    pub peer: Option<PeerSigner>,
+}
+
+/// A peer domain's identity, to sign fan-outs as that domain.
+#[derive(Debug, Clone)]
+pub struct PeerSigner {
+    /// The domain (B resolves it and trusts its certificate).
+    pub domain: Domain,
+    /// Its current DS signing key, as it publishes it.
+    pub key: Arc<DsKey>,
 }
 
 impl Target {

@@ -21,7 +21,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use ds_client_sdk::Domain;
-use interop_tests::{Action, Deployment, OpFuture, Operator, RunOptions, Target, all, run};
+use ds_federation::DsKeyring;
+use interop_tests::{
+    Action, Deployment, OpFuture, Operator, PeerSigner, RunOptions, Target, all, run,
+};
 
 use node::{Node, NodeConfig};
 use pki::{ServerCert, TestCa};
@@ -29,6 +32,7 @@ use proxy::Proxy;
 
 const A: &str = "ds-a.test";
 const B: &str = "ds-b.test";
+const C: &str = "ds-c.test";
 
 /// How one domain's process is (re)started.
 #[derive(Debug, Clone)]
@@ -37,7 +41,7 @@ struct Recipe {
     data_dir: PathBuf,
     cert: ServerCert,
     trust_roots: Vec<PathBuf>,
-    peer: (String, SocketAddr),
+    peers: Vec<(String, SocketAddr)>,
 }
 
 impl Recipe {
@@ -47,7 +51,7 @@ impl Recipe {
             data_dir: self.data_dir.clone(),
             cert: self.cert.clone(),
             trust_roots: self.trust_roots.clone(),
-            peers: vec![self.peer.clone()],
+            peers: self.peers.clone(),
         })
     }
 }
@@ -111,14 +115,23 @@ async fn the_conformance_suite_passes_against_two_local_domains() {
     let dir = tempfile::tempdir().unwrap();
     let ca = TestCa::new(dir.path(), "test-ca");
     let (to_a, to_b) = (Proxy::start().await, Proxy::start().await);
-    let recipe = |domain: &str, peer: &str, via: &Proxy| Recipe {
+    let recipe = |domain: &str, peers: Vec<(String, SocketAddr)>| Recipe {
         domain: domain.to_owned(),
         data_dir: dir.path().join(domain),
         cert: ca.issue(domain),
         trust_roots: vec![ca.cert.clone()],
-        peer: (peer.to_owned(), via.addr),
+        peers,
     };
-    let (a_recipe, b_recipe) = (recipe(A, B, &to_b), recipe(B, A, &to_a));
+    // C only publishes its keys: the suite signs fan-outs to B with them.
+    let c_recipe = recipe(C, Vec::new());
+    let c = tokio::task::spawn_blocking({
+        let c_recipe = c_recipe.clone();
+        move || c_recipe.start()
+    })
+    .await
+    .unwrap();
+    let a_recipe = recipe(A, vec![(B.to_owned(), to_b.addr)]);
+    let b_recipe = recipe(B, vec![(A.to_owned(), to_a.addr), (C.to_owned(), c.public)]);
     let (a, b) = tokio::task::spawn_blocking({
         let (a_recipe, b_recipe) = (a_recipe.clone(), b_recipe.clone());
         move || (a_recipe.start(), b_recipe.start())
@@ -144,6 +157,12 @@ async fn the_conformance_suite_passes_against_two_local_domains() {
         trust_roots: vec![ca.cert.clone()],
         tokens: Arc::new(Mutex::new(BTreeMap::new())),
         operator: harness,
+        peer: Some(PeerSigner {
+            domain: Domain::new(C).unwrap(),
+            key: DsKeyring::load_or_create(&c_recipe.data_dir.join("ds-keys"), None, 0)
+                .unwrap()
+                .current(),
+        }),
     };
 
     // MIMI_CONFORMANCE_ONLY=CS-,SEC-FED- runs those families only.
@@ -169,5 +188,5 @@ async fn the_conformance_suite_passes_against_two_local_domains() {
         report.table()
     );
     assert_eq!(report.passed(), scenarios.len());
-    drop(a);
+    drop((a, c));
 }

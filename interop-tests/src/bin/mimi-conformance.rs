@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use ds_client_sdk::Domain;
-use interop_tests::{Commands, Deployment, RunOptions, Target, all, parse_ds_url, run};
+use ds_federation::DsKeyring;
+use interop_tests::{Commands, Deployment, PeerSigner, RunOptions, Target, all, parse_ds_url, run};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -45,6 +46,11 @@ struct Args {
     /// registration policy (repeatable; one is used per client registered).
     #[arg(long, value_name = "DOMAIN=TOKEN")]
     token: Vec<String>,
+    /// DOMAIN=DIR: the signing keys (a mimi-ds `ds-keys` directory) of a
+    /// third domain that B federates with; enables the SEC-PEER- scenarios,
+    /// which send fan-outs signed as that domain.
+    #[arg(long, value_name = "DOMAIN=DIR")]
+    peer_key: Option<String>,
     /// Shell command that cuts B off the network.
     #[arg(long, value_name = "COMMAND")]
     cut_b: Option<String>,
@@ -148,6 +154,15 @@ fn target(args: &Args) -> Result<Target, String> {
         let (domain, token) = split_pair(pair, "--token")?;
         tokens.entry(domain).or_default().push_back(token);
     }
+    let peer = args.peer_key.as_deref().map(peer_signer).transpose()?;
+    if let Some(peer) = &peer
+        && (peer.domain == a_domain || peer.domain == b_domain)
+    {
+        return Err(format!(
+            "--peer-key: {} must be a third domain",
+            peer.domain
+        ));
+    }
     Ok(Target {
         a: Deployment {
             domain: a_domain,
@@ -164,6 +179,7 @@ fn target(args: &Args) -> Result<Target, String> {
             heal_b: args.heal_b.clone(),
             restart_b: args.restart_b.clone(),
         }),
+        peer,
     })
 }
 
@@ -177,4 +193,25 @@ fn split_pair(pair: &str, option: &str) -> Result<(Domain, String), String> {
         return Err(format!("{option} {pair}: empty value"));
     }
     Ok((domain, value.to_owned()))
+}
+
+/// `DOMAIN=DIR`: the current key of the mimi-ds keyring in DIR.
+fn peer_signer(pair: &str) -> Result<PeerSigner, String> {
+    let (domain, dir) = split_pair(pair, "--peer-key")?;
+    let dir = PathBuf::from(dir);
+    let has_keys = std::fs::read_dir(&dir)
+        .map(|mut entries| entries.next().is_some())
+        .unwrap_or(false);
+    if !has_keys {
+        return Err(format!("--peer-key {pair}: no keys in {}", dir.display()));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let keyring = DsKeyring::load_or_create(&dir, None, now)
+        .map_err(|e| format!("--peer-key {pair}: {e}"))?;
+    Ok(PeerSigner {
+        domain,
+        key: keyring.current(),
+    })
 }

@@ -5,6 +5,7 @@ mod fed;
 mod order;
 mod resilience;
 mod sec_federation;
+mod sec_peer;
 mod sec_server;
 
 use crate::scenario::Scenario;
@@ -18,6 +19,7 @@ pub fn all() -> Vec<Scenario> {
         resilience::all(),
         sec_server::all(),
         sec_federation::all(),
+        sec_peer::all(),
     ]
     .concat()
 }

@@ -7,7 +7,7 @@ use ds_client_sdk::{Client, GroupId};
 use crate::ctx::Ctx;
 use crate::events::{expect_message, joined, messages, quiet};
 use crate::operator::Action;
-use crate::scenario::{Context as _, Failure, Outcome, Scenario, ensure, scenario};
+use crate::scenario::{Context as _, Failure, Need, Outcome, Scenario, ensure, scenario};
 
 pub fn all() -> Vec<Scenario> {
     vec![
@@ -15,13 +15,13 @@ pub fn all() -> Vec<Scenario> {
             "FED-PARTITION",
             "B cut off while A accepts messages for B's members: after the cut heals, all arrive in order",
             partition,
-            [Action::CutB, Action::HealB]
+            [Need::Disrupt(Action::CutB), Need::Disrupt(Action::HealB)]
         ),
         scenario!(
             "FED-GUEST-RESTART",
             "B restarted while A sends: B's members get every message once, in order, and can reply",
             guest_restart,
-            [Action::RestartB]
+            [Need::Disrupt(Action::RestartB)]
         ),
     ]
 }

@@ -16,7 +16,7 @@ use ds_core::wire::{
     DsResponseBody, GroupPosition, KeyPackageCountRequest, KeyPackageKind, KeyPackageUpload,
     KeyPackagesRequest, List, MlsBytes, ProtocolVersion, PublishKeyPackagesRequest, QsRequest,
     QsRequestBody, QsResponse, QsResponseBody, QueuePositions, RegisterClientRequest,
-    SIGNATURE_SCHEME_ED25519, ShortBytes, SyncRequest,
+    SIGNATURE_SCHEME_ED25519, ShortBytes,
 };
 use ds_federation::PeerClient;
 use openmls::prelude::{MlsMessageOut, SignatureScheme};
@@ -28,6 +28,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use crate::ctx::Ctx;
 use crate::events::{expect_message, quiet};
 use crate::forge::{self, now};
+use crate::peek::{signed_sync, sync_body, unacked};
 use crate::raw::{self, Answer, DS_PATH, QUEUE_PATH};
 use crate::scenario::{Context as _, Failure, Outcome, Scenario, ensure, scenario};
 
@@ -205,41 +206,6 @@ async fn qs_refused(
             "{what} to {domain}: expected {want:?}, accepted: {other:?}"
         ))),
     }
-}
-
-/// A sync from the start (which reads and moves nothing).
-fn sync_body() -> QsRequestBody {
-    QsRequestBody::Sync(SyncRequest {
-        after: QueuePositions::default(),
-        max_entries: 0,
-    })
-}
-
-/// `client`'s own sync, signed now.
-async fn signed_sync(client: &Client) -> Result<QsRequest, Failure> {
-    client
-        .sign_queue_request(sync_body(), now())
-        .await
-        .ctx(format!("{}: signing a sync", client.id()))
-}
-
-/// The entries of `group` that `reader` has not acknowledged (its client
-/// acknowledges only when the application takes an event), read by a sync
-/// of its own: (sequence, message).
-async fn unacked(reader: &Client, group: &GroupId) -> Result<Vec<(u64, Vec<u8>)>, Failure> {
-    let request = signed_sync(reader).await?;
-    let page = match reader.post_queue(&request).await.ctx("a raw sync")? {
-        QsResponseBody::Page(page) => page,
-        other => return Err(Failure(format!("a raw sync answered {other:?}"))),
-    };
-    ensure!(!page.has_more(), "{}: more than a page waits", reader.id());
-    Ok(page
-        .group_entries
-        .as_slice()
-        .iter()
-        .filter(|e| &e.group_id == group)
-        .map(|e| (e.sequence, e.message.as_slice().to_vec()))
-        .collect())
 }
 
 /// `reader`'s log of `group` must still be `before`: nothing was stored.
