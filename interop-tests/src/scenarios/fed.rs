@@ -279,11 +279,11 @@ async fn rejoin(ctx: Ctx) -> Outcome {
     // Bob's state of the group is lost: a copy from before an update.
     let dir = ctx.state_dir(&ctx.user(&b, "bob"), "phone");
     let backup = dir.with_extension("backup");
-    drop(bob);
+    bob.close().await;
     copy_dir(&dir, &backup)?;
     let bob = ctx.client(&b, "bob", "phone").await?;
     alice.update(&group).await.ctx("alice updates")?;
-    drop(bob);
+    bob.close().await;
     std::fs::remove_dir_all(&dir).ctx("dropping bob's state")?;
     copy_dir(&backup, &dir)?;
     let bob = ctx.client(&b, "bob", "phone").await?;

@@ -8,7 +8,6 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 
 use ds_client_sdk::{Client, ClientId, Domain, GroupId, Tuning};
@@ -134,27 +133,10 @@ type Check<'a> = Pin<Box<dyn Future<Output = Outcome> + Send + 'a>>;
 
 /// Runs `checks` together in this task; the first failure, after all have
 /// finished.
-pub(super) async fn together(mut checks: Vec<Check<'_>>) -> Outcome {
-    let mut done: Vec<Option<Outcome>> = vec![None; checks.len()];
-    std::future::poll_fn(|cx| {
-        let mut waiting = false;
-        for (check, outcome) in checks.iter_mut().zip(done.iter_mut()) {
-            if outcome.is_none() {
-                match check.as_mut().poll(cx) {
-                    Poll::Ready(o) => *outcome = Some(o),
-                    Poll::Pending => waiting = true,
-                }
-            }
-        }
-        if waiting {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    done.into_iter()
-        .flatten()
+pub(super) async fn together(checks: Vec<Check<'_>>) -> Outcome {
+    futures_util::future::join_all(checks)
+        .await
+        .into_iter()
         .find(Result::is_err)
         .unwrap_or(Ok(()))
 }
@@ -447,7 +429,7 @@ const AWAY: usize = 20;
 /// from its state directory: all of them, in order, once, then nothing.
 async fn catch_up(ctx: &Ctx, bob_domain: &Domain) -> Outcome {
     let (alice, bob, group) = pair_with(ctx, bob_domain).await?;
-    drop(bob);
+    bob.close().await;
     for i in 0..AWAY {
         alice
             .send(&group, &body(i))

@@ -181,7 +181,7 @@ pub(super) async fn others_queue(ctx: Ctx) -> Outcome {
     let thief = ctx.client(&a, "mallory", "laptop").await?;
     let bob_id = bob.id().clone();
     // Bob is offline while a message waits for him.
-    drop(bob);
+    bob.close().await;
     alice.send(&group, b"for bob").await.ctx("alice sends")?;
     let far = 1u64 << 40;
     let ack = QsRequestBody::Ack(AckRequest {
