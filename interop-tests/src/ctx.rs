@@ -132,17 +132,9 @@ impl Ctx {
     /// Waits until `domain`'s DS answers `signature_public_key` again
     /// (after a restart or a healed cut), up to a minute.
     pub async fn wait_until_serving(&self, domain: &Domain) -> Outcome {
-        let raw = self.raw()?;
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        loop {
-            match raw.signature_public_keys(domain).await {
-                Ok(_) => return Ok(()),
-                Err(e) if std::time::Instant::now() >= deadline => {
-                    return Err(Failure(format!("{domain} does not answer again: {e}")));
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
-            }
-        }
+        crate::raw::serving(&self.raw()?, domain, Duration::from_secs(60))
+            .await
+            .map_err(Failure)
     }
 
     /// Performs a disruption through the target's operator.

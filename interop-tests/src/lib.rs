@@ -31,6 +31,7 @@ mod target;
 pub use ctx::Ctx;
 pub use operator::{Action, Commands, NoOperator, OpFuture, Operator};
 pub use report::{Report, ScenarioResult, Verdict};
+pub use run::wait_until_serving;
 pub use run::{RunOptions, run};
 pub use scenario::{Failure, Need, Outcome, Scenario, all};
 pub use target::{Deployment, PeerSigner, Target, parse_ds_url};

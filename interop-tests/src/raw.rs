@@ -1,6 +1,8 @@
 //! Raw requests: bytes posted to a DS endpoint and its answer decoded, for
 //! the hostile scenarios that send what no client would.
 
+use std::time::{Duration, Instant};
+
 use ds_client_sdk::{Domain, DsErrorCode};
 use ds_core::wire::{DsFanoutResponse, DsFanoutResponseBody, DsResponse, DsResponseBody};
 use ds_federation::{PeerClient, PeerError};
@@ -76,5 +78,20 @@ pub async fn fanout_refusal(
         Answer::Status(status) => Err(Failure(format!(
             "HTTP {status} instead of a DSFanoutResponse"
         ))),
+    }
+}
+
+/// Waits until `domain`'s DS answers `signature_public_key`, for at most
+/// `within`; why not, if it does not.
+pub async fn serving(raw: &PeerClient, domain: &Domain, within: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + within;
+    loop {
+        match raw.signature_public_keys(domain).await {
+            Ok(_) => return Ok(()),
+            Err(e) if Instant::now() >= deadline => {
+                return Err(format!("{domain} does not answer within {within:?}: {e}"));
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
     }
 }

@@ -31,6 +31,24 @@ impl Default for RunOptions {
     }
 }
 
+/// Waits until both deployments answer (they may still be starting), for
+/// at most `within`.
+pub async fn wait_until_serving(target: &Target, within: Duration) -> Result<(), String> {
+    let raw = ds_federation::PeerClient::new(ds_federation::PeerClientConfig {
+        trust_roots: target.trust_roots.clone(),
+        peers: target.peers(),
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(10),
+    })
+    .map_err(|e| format!("the HTTPS client: {e}"))?;
+    for deployment in [&target.a, &target.b] {
+        crate::raw::serving(&raw, &deployment.domain, within)
+            .await
+            .map_err(|e| format!("{e} (dialled at {})", deployment.address))?;
+    }
+    Ok(())
+}
+
 /// Runs the selected scenarios against `target`; every one gets a row.
 pub async fn run(target: Target, scenarios: &[Scenario], options: &RunOptions) -> Report {
     let target = Arc::new(target);

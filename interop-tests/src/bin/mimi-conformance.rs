@@ -20,7 +20,10 @@ use std::time::Duration;
 use clap::Parser;
 use ds_client_sdk::Domain;
 use ds_federation::DsKeyring;
-use interop_tests::{Commands, Deployment, PeerSigner, RunOptions, Target, all, parse_ds_url, run};
+use interop_tests::{
+    Commands, Deployment, PeerSigner, RunOptions, Target, all, parse_ds_url, run,
+    wait_until_serving,
+};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -69,6 +72,10 @@ struct Args {
     /// Longest a scenario may take, in seconds.
     #[arg(long, default_value_t = 180)]
     time_limit: u64,
+    /// Seconds to wait for both DSs to answer before the first scenario
+    /// (a deployment that was just started).
+    #[arg(long, default_value_t = 60)]
+    wait: u64,
     /// Fail when a scenario was skipped (a disruption command missing).
     #[arg(long)]
     require_all: bool,
@@ -111,6 +118,10 @@ fn main() -> ExitCode {
         "mimi-conformance: {} ({}) and {} ({})",
         target.a.domain, target.a.address, target.b.domain, target.b.address
     );
+    if let Err(e) = runtime.block_on(wait_until_serving(&target, Duration::from_secs(args.wait))) {
+        eprintln!("mimi-conformance: {e}");
+        return ExitCode::FAILURE;
+    }
     let report = runtime.block_on(run(target, &all(), &options));
     print!("{}", report.table());
     println!("{}", report.summary());
