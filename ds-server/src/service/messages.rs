@@ -50,7 +50,7 @@ impl DsService {
                     .await;
             }
             let digest = message_digest(request);
-            if entry.was_stored(&digest) {
+            if digest.as_ref().is_some_and(|d| entry.was_stored(d)) {
                 // Stored already (a retry or a replay): answered as then.
                 return Ok(outcome.response.clone());
             }
@@ -63,7 +63,9 @@ impl DsService {
                 .await?
             {
                 Written::Done(body) => {
-                    entry.remember_stored(epoch, digest);
+                    if let Some(digest) = digest {
+                        entry.remember_stored(epoch, digest);
+                    }
                     return Ok(body);
                 }
                 Written::Deleted(body) => return Ok(body),
@@ -154,12 +156,12 @@ impl DsService {
 }
 
 /// SHA-256 of the application message of a `send_message` request.
-fn message_digest(request: &DsRequest) -> [u8; 32] {
+fn message_digest(request: &DsRequest) -> Option<[u8; 32]> {
     use sha2::{Digest as _, Sha256};
     match &request.body {
         DsRequestBody::SendMessage(send) => {
-            Sha256::digest(send.application_message.as_slice()).into()
+            Some(Sha256::digest(send.application_message.as_slice()).into())
         }
-        _ => [0; 32],
+        _ => None,
     }
 }
