@@ -3,18 +3,21 @@
 //! check that a DS refuses what it must and stores nothing of it. Only
 //! with the `conformance` feature; applications have no use for it.
 
+use ds_core::group::CONNECTION_KEY_PACKAGE_EXTENSION;
 use ds_core::queue::sign_qs_request;
 use ds_core::wire::{
     Bytes, Domain, DsRequest, DsRequestBody, DsResponseBody, GroupId, QsRequest, QsRequestBody,
     QsResponseBody, SendMessageRequest,
 };
-use openmls::prelude::KeyPackage;
+use openmls::prelude::{
+    Capabilities, Extension, ExtensionType, Extensions, KeyPackage, MlsMessageOut, UnknownExtension,
+};
 use tls_codec::Serialize as _;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::group::commit::Change;
-use crate::identity::nonce;
+use crate::identity::{CIPHERSUITE, Identity, nonce};
 
 impl Client {
     /// A signed `ds_send_message` of `body` in `group`, not sent.
@@ -66,6 +69,41 @@ impl Client {
     pub async fn leaf_index(&self, group: &GroupId) -> Result<u32> {
         let inner = self.shared.inner.lock().await;
         Ok(inner.group(group)?.own_leaf_index().u32())
+    }
+
+    /// A new key package of this client, as it publishes them (vouched),
+    /// marked as a connection key package (spec §8.3: KeyPackage extension
+    /// `0xf0a1`) if `connection`; its private keys are kept, so a Welcome
+    /// to it can be joined. The MLSMessage bytes, not published.
+    pub async fn craft_key_package(&self, connection: bool) -> Result<Vec<u8>> {
+        let inner = self.shared.inner.lock().await;
+        let identity = &inner.identity;
+        if !connection {
+            return identity.key_package(&inner.provider, false);
+        }
+        let marker = ExtensionType::Unknown(CONNECTION_KEY_PACKAGE_EXTENSION);
+        let capabilities = Identity::capabilities();
+        let mut extensions: Vec<ExtensionType> = capabilities.extensions().to_vec();
+        extensions.push(marker);
+        let marker_extension = Extensions::single(Extension::Unknown(
+            CONNECTION_KEY_PACKAGE_EXTENSION,
+            UnknownExtension(Vec::new()),
+        ))
+        .map_err(|e| Error::mls("the connection marker", e))?;
+        let bundle = KeyPackage::builder()
+            .leaf_node_capabilities(Capabilities::new(None, None, Some(&extensions), None, None))
+            .leaf_node_extensions(identity.leaf_extensions()?)
+            .key_package_extensions(marker_extension)
+            .build(
+                CIPHERSUITE,
+                &inner.provider,
+                &identity.signer,
+                identity.credential(),
+            )
+            .map_err(|e| Error::mls("building a connection key package", e))?;
+        MlsMessageOut::from(bundle.key_package().clone())
+            .tls_serialize_detached()
+            .map_err(|e| Error::mls("encoding a key package", e))
     }
 
     /// `body` as this client's queue request signed at `timestamp` (Unix

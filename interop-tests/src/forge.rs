@@ -5,8 +5,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use ds_client_sdk::{ClientId, Domain, GROUP_NAME_EXTENSION, GroupId};
 use ds_core::wire::{
-    ClientVoucher, DsFanoutEntry, DsFanoutRecipient, DsFanoutRequest, FanoutEntryKind, List,
-    MlsBytes, ProtocolVersion, ShortBytes, VOUCHER_EXTENSION_TYPE,
+    ClientVoucher, DsFanoutEntry, DsFanoutRecipient, DsFanoutRequest, DsKeyPackage,
+    FanoutEntryKind, List, MlsBytes, ProtocolVersion, ShortBytes, VOUCHER_EXTENSION_TYPE,
 };
 use ds_federation::DsKey;
 use openmls::prelude::{
@@ -126,4 +126,23 @@ pub fn voucher_of(key_package: &KeyPackage) -> Option<ClientVoucher> {
         .extensions()
         .unknown(VOUCHER_EXTENSION_TYPE)
         .and_then(|ext| ClientVoucher::tls_deserialize_exact(&ext.0).ok())
+}
+
+/// The validated KeyPackage a DS served (`ds_key_packages` and friends).
+pub fn served_key_package(served: &DsKeyPackage) -> Result<KeyPackage, Failure> {
+    use openmls::prelude::{MlsMessageBodyIn, MlsMessageIn, ProtocolVersion};
+    use openmls_traits::OpenMlsProvider as _;
+    use tls_codec::DeserializeBytes as _;
+    let DsKeyPackage::MlsKeyPackage(bytes) = served;
+    let message = MlsMessageIn::tls_deserialize_exact_bytes(bytes.as_slice())
+        .ctx("decoding a served key package")?;
+    let MlsMessageBodyIn::KeyPackage(key_package) = message.extract() else {
+        return Err(Failure(
+            "a served key package is another MLS message".into(),
+        ));
+    };
+    let provider = OpenMlsRustCrypto::default();
+    key_package
+        .validate(provider.crypto(), ProtocolVersion::Mls10)
+        .ctx("validating a served key package")
 }

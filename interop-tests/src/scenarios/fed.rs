@@ -7,14 +7,10 @@
 
 use ds_client_sdk::{Client, ClientId, Domain, Event, GroupId};
 use ds_core::wire::{
-    DsAuthData, DsKeyPackage, DsRequest, DsRequestBody, DsResponse, DsResponseBody, DsSigningKey,
+    DsAuthData, DsRequest, DsRequestBody, DsResponse, DsResponseBody, DsSigningKey,
     KeyPackagesRequest, List, ProtocolVersion, SIGNATURE_SCHEME_ED25519,
 };
 use ds_federation::PeerClient;
-use openmls::prelude::{MlsMessageBodyIn, MlsMessageIn};
-use openmls_rust_crypto::OpenMlsRustCrypto;
-use openmls_traits::OpenMlsProvider as _;
-use tls_codec::DeserializeBytes as _;
 
 use super::cs::copy_dir;
 use super::order::{Member, check_streams, group_of, members_are, pair_with, quiet_all, round};
@@ -404,21 +400,14 @@ async fn vouched_with(
             )));
         }
     };
-    let [DsKeyPackage::MlsKeyPackage(bytes)] = &served[..] else {
+    let [served] = &served[..] else {
         return Err(Failure(format!(
             "{home} served {} key packages for one client",
             served.len()
         )));
     };
-    let message =
-        MlsMessageIn::tls_deserialize_exact_bytes(bytes.as_slice()).ctx("a served key package")?;
-    let MlsMessageBodyIn::KeyPackage(key_package) = message.extract() else {
-        return Err(Failure(format!("{home} served another MLS message")));
-    };
-    let provider = OpenMlsRustCrypto::default();
-    let key_package = key_package
-        .validate(provider.crypto(), openmls::prelude::ProtocolVersion::Mls10)
-        .ctx(format!("{home} served an invalid key package"))?;
+    let key_package =
+        crate::forge::served_key_package(served).map_err(|e| Failure(format!("{home}: {e}")))?;
     let Some(voucher) = voucher_of(&key_package) else {
         return Err(Failure(format!(
             "the key package of {} served by {home} carries no voucher",

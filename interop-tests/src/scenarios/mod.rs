@@ -1,5 +1,6 @@
 //! The scenarios, one file per family.
 
+mod connection;
 mod cs;
 mod fed;
 mod order;
@@ -14,6 +15,7 @@ use crate::scenario::Scenario;
 pub fn all() -> Vec<Scenario> {
     [
         cs::all(),
+        connection::all(),
         order::all(),
         fed::all(),
         resilience::all(),

@@ -5,17 +5,16 @@
 
 use ds_client_sdk::{ClientId, Domain, DsErrorCode};
 use ds_core::wire::{
-    ClientVoucher, DsAuthData, DsKeyPackage, DsRequest, DsRequestBody, DsResponse, DsResponseBody,
+    ClientVoucher, DsAuthData, DsRequest, DsRequestBody, DsResponse, DsResponseBody,
     ExternalCommitInfoRequest, KeyPackagesRequest, List, ProtocolVersion, VOUCHER_EXTENSION_TYPE,
 };
 use openmls::prelude::{
     BasicCredential, Capabilities, CredentialWithKey, Extension, ExtensionType, Extensions,
-    KeyPackage, MlsMessageBodyIn, MlsMessageIn, UnknownExtension,
+    KeyPackage, UnknownExtension,
 };
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
-use openmls_traits::OpenMlsProvider as _;
-use tls_codec::{DeserializeBytes as _, Serialize as _};
+use tls_codec::Serialize as _;
 
 use super::{Fed, HOUR, fed, random, short};
 use crate::ctx::Ctx;
@@ -92,23 +91,13 @@ impl Fed {
             DsResponseBody::KeyPackages(served) => served.key_packages.into_vec(),
             other => return Err(Failure(format!("ds_key_packages answered {other:?}"))),
         };
-        let [DsKeyPackage::MlsKeyPackage(bytes)] = served.as_slice() else {
+        let [served] = served.as_slice() else {
             return Err(Failure(format!(
                 "{} key packages served for one client",
                 served.len()
             )));
         };
-        let message = MlsMessageIn::tls_deserialize_exact_bytes(bytes.as_slice())
-            .ctx("decoding the served key package")?;
-        let MlsMessageBodyIn::KeyPackage(key_package) = message.extract() else {
-            return Err(Failure(
-                "a served key package is another MLS message".into(),
-            ));
-        };
-        let provider = OpenMlsRustCrypto::default();
-        let key_package = key_package
-            .validate(provider.crypto(), openmls::prelude::ProtocolVersion::Mls10)
-            .ctx("validating the served key package")?;
+        let key_package = forge::served_key_package(served)?;
         forge::voucher_of(&key_package)
             .ok_or_else(|| Failure(format!("{client}'s key package carries no voucher")))
     }
