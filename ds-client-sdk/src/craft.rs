@@ -6,8 +6,8 @@
 use ds_core::group::CONNECTION_KEY_PACKAGE_EXTENSION;
 use ds_core::queue::sign_qs_request;
 use ds_core::wire::{
-    Bytes, Domain, DsRequest, DsRequestBody, DsResponseBody, GroupId, QsRequest, QsRequestBody,
-    QsResponseBody, SendMessageRequest,
+    Domain, DsRequest, DsRequestBody, DsResponseBody, GroupId, QsRequest, QsRequestBody,
+    QsResponseBody,
 };
 use openmls::prelude::{
     Capabilities, Extension, ExtensionType, Extensions, KeyPackage, MlsMessageOut, UnknownExtension,
@@ -22,21 +22,8 @@ use crate::identity::{CIPHERSUITE, Identity, nonce};
 impl Client {
     /// A signed `ds_send_message` of `body` in `group`, not sent.
     pub async fn craft_message(&self, group: &GroupId, body: &[u8]) -> Result<DsRequest> {
-        let mut guard = self.shared.inner.lock().await;
-        let inner = &mut *guard;
-        let mls = inner
-            .mls
-            .get_mut(group.as_str())
-            .ok_or_else(|| Error::NotAMember(group.clone()))?;
-        let message = mls
-            .create_message(&inner.provider, &inner.identity.signer, body)
-            .map_err(|e| Error::mls("encrypting the message", e))?
-            .tls_serialize_detached()
-            .map_err(|e| Error::mls("encoding the message", e))?;
-        let body = DsRequestBody::SendMessage(SendMessageRequest {
-            application_message: Bytes::new(message).map_err(|e| Error::mls("message", e))?,
-        });
-        inner.member_request(group, body)
+        let mut inner = self.shared.inner.lock().await;
+        Ok(inner.message_request(group, body)?.0)
     }
 
     /// A signed `ds_update_client` commit of `group`, not sent; the

@@ -46,7 +46,8 @@ impl Ctx {
     /// The user `name` of `domain`, unique to this run and scenario.
     pub fn user(&self, domain: &Domain, name: &str) -> UserId {
         let text = format!("{}-{name}@{domain}", self.prefix);
-        // The prefix and names are lower-case letters, digits and dashes.
+        // The prefix and names are lower-case letters, digits and dashes,
+        // and the domain leaves room for them (target::parse_ds_url).
         UserId::new(&text).unwrap_or_else(|e| unreachable!("user id {text:?}: {e}"))
     }
 

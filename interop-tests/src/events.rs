@@ -71,7 +71,8 @@ pub async fn expect_message(
     Ok(())
 }
 
-/// The next `count` messages, in order, all in `group`: (sender, body).
+/// The next `count` messages, in order, all in `group`: (sender, body); on
+/// a shortfall, the failure says which came.
 pub async fn messages(
     client: &Client,
     group: &GroupId,
@@ -79,9 +80,19 @@ pub async fn messages(
 ) -> Result<Vec<(ClientId, Vec<u8>)>, Failure> {
     let mut got = Vec::with_capacity(count);
     while got.len() < count {
-        let (in_group, sender, body) = next_message(client)
-            .await
-            .map_err(|e| Failure(format!("{} (after {} of {count} messages)", e.0, got.len())))?;
+        let (in_group, sender, body) = next_message(client).await.map_err(|e| {
+            let came: Vec<String> = got
+                .iter()
+                .map(|(s, b): &(ClientId, Vec<u8>)| {
+                    format!("{}:{}", s.user(), String::from_utf8_lossy(b))
+                })
+                .collect();
+            Failure(format!(
+                "{} (after {} of {count} messages: {came:?})",
+                e.0,
+                got.len()
+            ))
+        })?;
         ensure!(
             &in_group == group,
             "{}: a message of {in_group}, expected only {group}",

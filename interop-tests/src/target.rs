@@ -89,8 +89,18 @@ pub fn parse_ds_url(url: &str) -> Result<(Domain, String), String> {
              to dial another address, add --connect DOMAIN=HOST:PORT"
         )
     })?;
+    if host.len() > MAX_DOMAIN_LEN {
+        return Err(format!(
+            "{url:?}: a domain of more than {MAX_DOMAIN_LEN} characters leaves no room for \
+             the suite's user ids (255 at most)"
+        ));
+    }
     Ok((domain, format!("{host}:{port}")))
 }
+
+/// Longest domain the suite accepts: its user ids (`cRUNID-N-name@domain`)
+/// must stay within the 255 characters of an id.
+const MAX_DOMAIN_LEN: usize = 200;
 
 #[cfg(test)]
 mod tests {

@@ -137,27 +137,27 @@ impl Inner {
     /// Sends an application message to the group.
     pub async fn send(&mut self, gid: &GroupId, body: &[u8]) -> Result<()> {
         let owner = owner(gid)?;
-        self.retry_on_wrong_epoch(
-            gid,
-            |inner| {
-                let group = inner
-                    .mls
-                    .get_mut(gid.as_str())
-                    .ok_or_else(|| Error::NotAMember(gid.clone()))?;
-                let message = group
-                    .create_message(&inner.provider, &inner.identity.signer, body)
-                    .map_err(|e| Error::mls("encrypting the message", e))?
-                    .tls_serialize_detached()
-                    .map_err(|e| Error::mls("encoding the message", e))?;
-                let body = DsRequestBody::SendMessage(SendMessageRequest {
-                    application_message: Bytes::new(message.clone())
-                        .map_err(|e| Error::mls("message", e))?,
-                });
-                Ok((inner.member_request(gid, body)?, message))
-            },
-            &owner,
-        )
-        .await
+        self.retry_on_wrong_epoch(gid, |inner| inner.message_request(gid, body), &owner)
+            .await
+    }
+
+    /// `body` encrypted for the group's current epoch, as a signed
+    /// `ds_send_message` request, and the MLS message in it.
+    pub fn message_request(&mut self, gid: &GroupId, body: &[u8]) -> Result<(DsRequest, Vec<u8>)> {
+        let group = self
+            .mls
+            .get_mut(gid.as_str())
+            .ok_or_else(|| Error::NotAMember(gid.clone()))?;
+        let message = group
+            .create_message(&self.provider, &self.identity.signer, body)
+            .map_err(|e| Error::mls("encrypting the message", e))?
+            .tls_serialize_detached()
+            .map_err(|e| Error::mls("encoding the message", e))?;
+        let request = DsRequestBody::SendMessage(SendMessageRequest {
+            application_message: Bytes::new(message.clone())
+                .map_err(|e| Error::mls("message", e))?,
+        });
+        Ok((self.member_request(gid, request)?, message))
     }
 
     /// Sends what `make` builds (a request and the MLS message in it) to

@@ -380,46 +380,13 @@ async fn gather<'a>(
     let mut seen = Vec::with_capacity(clients.len());
     for client in clients {
         let others = senders.iter().filter(|s| **s != client.id()).count();
-        let got = read_messages(client, group, others * per_sender).await?;
+        let got = messages(client, group, others * per_sender).await?;
         check_streams(client.id(), &got, senders, per_sender)?;
         seen.push((client.id(), got));
     }
     let refs: Vec<&Client> = clients.iter().map(|c| c.as_ref()).collect();
     quiet_all(&refs).await?;
     Ok(seen)
-}
-
-/// The next `count` messages of `group`; on a shortfall, says what came.
-async fn read_messages(
-    client: &Client,
-    group: &GroupId,
-    count: usize,
-) -> Result<Vec<(ClientId, Vec<u8>)>, Failure> {
-    let mut got = Vec::with_capacity(count);
-    while got.len() < count {
-        match next_message(client).await {
-            Ok((in_group, sender, body)) => {
-                ensure!(
-                    &in_group == group,
-                    "{}: a message of {in_group}, expected only {group}",
-                    client.id()
-                );
-                got.push((sender, body));
-            }
-            Err(e) => {
-                let came: Vec<String> = got
-                    .iter()
-                    .map(|(s, b)| format!("{}:{}", s.user(), String::from_utf8_lossy(b)))
-                    .collect();
-                return Err(Failure(format!(
-                    "{} (after {} of {count} messages: {came:?})",
-                    e.0,
-                    got.len()
-                )));
-            }
-        }
-    }
-    Ok(got)
 }
 
 /// Messages sent while the reader is away.
